@@ -1,0 +1,170 @@
+"""Staff console for accounts: users with masked identities, agreements, phones, reveals."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .forms import RevealForm
+from .models import AgreementAcceptance, AgreementVersion, IdentityReveal, PhoneNumber, Profile, RealIdentity, User
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ["nickname", "handle", "bio", "avatar"]
+
+
+class RealIdentityInline(admin.TabularInline):
+    """Only masked forms here; the full identity is behind the reveal view."""
+
+    model = RealIdentity
+    extra = 0
+    can_delete = False
+    fields = ["document_type", "masked_name", "masked_number", "status", "created_at", "reveal_link"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("full identity"))
+    def reveal_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_realidentity_reveal", args=[obj.pk]), _("Reveal…"))
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = ["id", "email", "nickname", "level", "level_source", "is_staff", "is_active", "date_joined"]
+    list_filter = ["level", "level_source", "is_staff", "is_active", "groups"]
+    search_fields = ["email", "profile__nickname"]
+    list_select_related = ["profile"]
+    readonly_fields = ["last_login", "date_joined", "level_changed_at"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Verification"), {"fields": ["level", "level_source", "level_changed_at", "language"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    inlines = [ProfileInline, RealIdentityInline]
+
+    @admin.display(description=_("nickname"), ordering="profile__nickname")
+    def nickname(self, obj):
+        profile = getattr(obj, "profile", None)
+        return profile.nickname if profile else ""
+
+
+@admin.register(RealIdentity)
+class RealIdentityAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "document_type", "masked_name", "masked_number", "status", "created_at"]
+    list_filter = ["status", "document_type"]
+    list_select_related = ["user"]
+    fields = ["user", "document_type", "masked_name", "masked_number", "status", "created_at", "confirmed_at"]
+    readonly_fields = fields
+    # Searching by number would need the plain number in a query: staff search by fingerprint elsewhere.
+    search_fields = ["user__email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/reveal/", self.admin_site.admin_view(self.reveal_view), name="accounts_realidentity_reveal"),
+        ] + super().get_urls()
+
+    def reveal_view(self, request, pk):
+        """Show the full identity after the staff member says why; every reveal is recorded."""
+        if not request.user.has_perm("accounts.reveal_identity"):
+            raise PermissionDenied
+        identity = get_object_or_404(RealIdentity, pk=pk)
+        form = RevealForm(request.POST or None)
+        revealed = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.identity_reveal(identity=identity, staff=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                form.add_error("reason", exc)
+            else:
+                revealed = identity
+                messages.info(request, _("This reveal has been recorded."))
+        context = {**self.admin_site.each_context(request), "identity": identity, "form": form, "revealed": revealed,
+                   "opts": self.model._meta, "title": _("Reveal real identity")}
+        return TemplateResponse(request, "admin/accounts/reveal_identity.html", context)
+
+
+@admin.register(IdentityReveal)
+class IdentityRevealAdmin(admin.ModelAdmin):
+    list_display = ["revealed_at", "staff", "identity", "reason"]
+    list_select_related = ["staff", "identity"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AgreementVersion)
+class AgreementVersionAdmin(admin.ModelAdmin):
+    list_display = ["version", "title", "published_at", "acceptance_count"]
+    readonly_fields = ["published_at", "created_at"]
+    actions = ["publish"]
+
+    @admin.display(description=_("acceptances"))
+    def acceptance_count(self, obj):
+        return obj.acceptances.count()
+
+    def get_readonly_fields(self, request, obj=None):
+        # A published text is a record of what people agreed to: it never changes.
+        if obj is not None and obj.published_at is not None:
+            return ["version", "title", "body_zh", "body_en", "published_at", "created_at"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.published_at is None
+
+    @admin.action(description=_("Publish the selected versions (all users must accept again)"))
+    def publish(self, request, queryset):
+        for version in queryset.filter(published_at__isnull=True).order_by("pk"):
+            services.agreement_publish(version=version, actor=request.user)
+            self.message_user(request, _("Published version %(v)s.") % {"v": version.version})
+
+
+@admin.register(AgreementAcceptance)
+class AgreementAcceptanceAdmin(admin.ModelAdmin):
+    list_display = ["user", "version", "accepted_at", "ip_address"]
+    list_filter = ["version"]
+    list_select_related = ["user", "version"]
+    readonly_fields = ["user", "version", "accepted_at", "ip_address", "user_agent"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = ["user", "masked", "confirmed_at"]
+    list_select_related = ["user"]
+    fields = ["user", "masked", "confirmed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False

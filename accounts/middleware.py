@@ -1,0 +1,72 @@
+"""Gates that run before every view: staff MFA, then the current agreement."""
+
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from . import services
+
+# Paths a user who has not accepted the new agreement may still reach.
+AGREEMENT_EXEMPT_PREFIXES = (
+    "/agreement/",
+    "/accounts/logout/",
+    "/accounts/confirm-email/",
+    "/me/delete/",
+    "/i18n/",
+    "/static/",
+    "/media/",
+    "/healthz",
+)
+
+
+def needs_staff_mfa(user) -> bool:
+    """Staff and members of the moderation groups must use MFA."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.groups.filter(name__in=settings.MFA_REQUIRED_GROUPS).exists()
+
+
+class StaffMFAMiddleware:
+    """Before any staff page: TOTP set up, and this session passed it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if any(path.startswith(p) for p in settings.STAFF_PATH_PREFIXES) and needs_staff_mfa(request.user):
+            query = urlencode({"next": request.get_full_path()})
+            if not is_mfa_enabled(request.user):
+                messages.warning(request, _("Staff pages need two-factor authentication. Please set up an authenticator app first."))
+                return redirect(f"{reverse('mfa_activate_totp')}?{query}")
+            records = get_authentication_records(request, request.user)
+            if not any(r.get("method") == "mfa" for r in records):
+                return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
+        return self.get_response(request)
+
+
+class AgreementMiddleware:
+    """Send a logged-in user to /agreement/ until they accept the version in force."""
+
+    SESSION_KEY = "agreement_accepted_version"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path_info.startswith(AGREEMENT_EXEMPT_PREFIXES):
+            current = services.agreement_current()
+            if current is not None and request.session.get(self.SESSION_KEY) != current.pk:
+                if services.agreement_accepted(user=user, version=current):
+                    request.session[self.SESSION_KEY] = current.pk
+                else:
+                    return redirect(f"{reverse('accounts:agreement')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

@@ -1,0 +1,254 @@
+"""Accounts: the user, the public profile, the agreement, the phone and the real identity."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from core.crypto import EncryptedTextField
+
+from .masking import mask_document_number, mask_name
+
+
+class Level(models.IntegerChoices):
+    REGISTERED = 0, _("Registered")
+    INDIRECT = 1, _("Phone verified")
+    VERIFIED = 2, _("Identity verified")
+
+
+class LevelSource(models.TextChoices):
+    NONE = "", _("None")
+    PHONE = "phone", _("Phone number")
+    DOCUMENT = "document", _("Identity document")
+    VOUCH = "vouch", _("Vouched by friends")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person's account; the login is the email, the public face is the Profile."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email address"), unique=True)
+    level = models.PositiveSmallIntegerField(_("verification level"), choices=Level.choices, default=Level.REGISTERED)
+    level_source = models.CharField(_("reached by"), max_length=16, choices=LevelSource.choices, blank=True, default="")
+    level_changed_at = models.DateTimeField(_("level changed at"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        permissions = [("reveal_identity", _("Can reveal a user's full real identity"))]
+
+    def __str__(self) -> str:
+        # Admin lists and logs show the id and nickname, never the real name.
+        return f"#{self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        profile = getattr(self, "profile", None)
+        return profile.nickname if profile and profile.nickname else _("User %(id)s") % {"id": self.pk}
+
+
+class Profile(models.Model):
+    """What other people see: nickname, avatar, bio. Never the real name."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile")
+    nickname = models.CharField(_("nickname"), max_length=30)
+    handle = models.SlugField(_("handle"), max_length=30, unique=True, null=True, blank=True,
+                              help_text=_("Optional short name for your profile address, letters, digits, - and _."))
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True)
+    bio = models.CharField(_("bio"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+        constraints = [models.UniqueConstraint(Lower("handle"), name="profile_handle_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.nickname
+
+
+class AgreementVersion(models.Model):
+    """One published text of the service agreement; the newest published one is in force."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body_zh = models.TextField(_("text (Chinese)"))
+    body_en = models.TextField(_("text (English)"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True,
+                                        help_text=_("Empty while a draft. Once published, every user must accept it again."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("agreement version")
+        verbose_name_plural = _("agreement versions")
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.version
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None and self.published_at <= timezone.now()
+
+    def body_for(self, language: str) -> str:
+        return self.body_en if language.startswith("en") else self.body_zh
+
+
+class AgreementAcceptance(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agreement_acceptances")
+    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+
+    class Meta:
+        verbose_name = _("agreement acceptance")
+        verbose_name_plural = _("agreement acceptances")
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="acceptance_once_per_version")]
+
+
+class PhoneNumber(models.Model):
+    """The user's mainland mobile number; confirmed_at is set once an SMS code matched."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone")
+    number = PhoneNumberField(_("mobile number"), region="CN", db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+
+    def __str__(self) -> str:
+        return self.masked
+
+    @property
+    def masked(self) -> str:
+        national = str(self.number.national_number) if self.number else ""
+        return f"{national[:3]}****{national[-4:]}" if len(national) >= 7 else "****"
+
+
+class PhoneChallenge(models.Model):
+    """One SMS code sent to a number; only its keyed hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_challenges")
+    number = PhoneNumberField(region="CN")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        get_latest_by = "created_at"
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+
+class DocumentType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("Resident identity card")
+    PASSPORT = "passport", _("Passport")
+    DRIVERS_LICENCE = "drivers_licence", _("Driver's licence")
+    MILITARY_OFFICER = "military_officer", _("Military officer's card")
+    SOLDIER = "soldier", _("Soldier's card")
+
+
+class IdentityStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+    REVOKED = "revoked", _("Revoked")
+
+
+class RealIdentity(models.Model):
+    """The real person behind an account, encrypted at rest, found only by its fingerprint."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identities")
+    real_name = EncryptedTextField(_("real name"))
+    document_type = models.CharField(_("document type"), max_length=32)
+    document_number = EncryptedTextField(_("document number"))
+    # HMAC of the normalised document type + number: the only thing ever compared or indexed.
+    fingerprint = models.CharField(max_length=64, db_index=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=IdentityStatus.choices, default=IdentityStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("real identity")
+        verbose_name_plural = _("real identities")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.masked_name} {self.masked_number}"
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.real_name)
+
+    @property
+    def masked_number(self) -> str:
+        return mask_document_number(self.document_number)
+
+
+class IdentityReveal(models.Model):
+    """Every time staff looked at a full real identity: who, whose, when, why."""
+
+    identity = models.ForeignKey(RealIdentity, on_delete=models.CASCADE, related_name="reveals")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_reveals")
+    reason = models.CharField(_("reason"), max_length=300)
+    revealed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("identity reveal")
+        verbose_name_plural = _("identity reveals")
+        ordering = ["-revealed_at"]
+
+
+class Notification(models.Model):
+    """An in-app notice (unread count in the header), optionally also emailed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]

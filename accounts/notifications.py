@@ -1,0 +1,27 @@
+"""In-app notifications, and their email copy sent by a Celery task after commit.
+
+Every app tells users things through `notify()`; the text is rendered in the
+recipient's language at creation, since the recipient is not the one making the request.
+"""
+
+from django.db import transaction
+from django.utils import translation
+
+from .models import Notification
+
+
+def notify(*, user, kind: str, title, body="", url: str = "", email: bool = True) -> Notification:
+    """Create a notification for `user` (lazy strings are rendered in their language)."""
+    with translation.override(getattr(user, "language", None) or translation.get_language()):
+        notification = Notification.objects.create(
+            user=user, kind=kind, title=str(title)[:200], body=str(body), url=url, email=email,
+        )
+    if email:
+        from .tasks import send_notification_email
+
+        transaction.on_commit(lambda: send_notification_email.delay(notification_id=notification.pk))
+    return notification
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

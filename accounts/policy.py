@@ -1,0 +1,96 @@
+"""The one place that answers "may this user do X now?".
+
+Services call `require()` before a write; pages call `check()` to show the reason and
+how to unlock. Later issues add penalties here, so a rule lives in one function only.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Level
+
+
+class Action(StrEnum):
+    POST_MOMENT = "post_moment"
+    COMMENT = "comment"
+    ADD_FRIEND = "add_friend"
+    REPORT = "report"
+    EDIT_PROFILE = "edit_profile"
+    START_VERIFICATION = "start_verification"
+    VOUCH = "vouch"
+    REGISTER_PUBLIC_ACCOUNT = "register_public_account"
+    APPLY_QUALIFICATION = "apply_qualification"
+
+
+# The level each action needs (DOMAIN.md §1, verification levels).
+REQUIRED_LEVEL: dict[Action, int] = {
+    Action.POST_MOMENT: Level.INDIRECT,
+    Action.COMMENT: Level.INDIRECT,
+    Action.ADD_FRIEND: Level.INDIRECT,
+    Action.REPORT: Level.INDIRECT,
+    Action.EDIT_PROFILE: Level.REGISTERED,
+    Action.START_VERIFICATION: Level.REGISTERED,
+    Action.VOUCH: Level.VERIFIED,
+    Action.REGISTER_PUBLIC_ACCOUNT: Level.VERIFIED,
+    Action.APPLY_QUALIFICATION: Level.VERIFIED,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    unlock_url: str = ""
+    unlock_label: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+class PolicyDenied(Exception):
+    """Raised by services when the policy refuses; carries the Decision for the page."""
+
+    def __init__(self, decision: Decision):
+        super().__init__(str(decision.reason))
+        self.decision = decision
+
+
+ALLOWED = Decision(allowed=True)
+
+
+def _level_decision(user, needed: int) -> Decision:
+    if user.level >= needed:
+        return ALLOWED
+    if needed == Level.INDIRECT:
+        return Decision(
+            False,
+            reason=str(_("You need to confirm a mobile number first (level 1).")),
+            unlock_url=reverse("accounts:phone"),
+            unlock_label=str(_("Confirm your phone number")),
+        )
+    return Decision(
+        False,
+        reason=str(_("Only users with a verified real identity (level 2) can do this.")),
+        unlock_url=reverse("accounts:phone") if user.level < Level.INDIRECT else "",
+        unlock_label=str(_("Start by confirming your phone number")) if user.level < Level.INDIRECT else "",
+    )
+
+
+def check(user, action: Action) -> Decision:
+    """Whether `user` may do `action` now, and if not, why and how to unlock it."""
+    if user is None or not user.is_authenticated:
+        return Decision(False, reason=str(_("Please log in first.")), unlock_url=reverse("account_login"),
+                        unlock_label=str(_("Log in")))
+    if not user.is_active:
+        return Decision(False, reason=str(_("This account is not active.")))
+    return _level_decision(user, REQUIRED_LEVEL[action])
+
+
+def require(user, action: Action) -> None:
+    """Raise PolicyDenied unless `user` may do `action` now."""
+    decision = check(user, action)
+    if not decision.allowed:
+        raise PolicyDenied(decision)

@@ -1,0 +1,31 @@
+"""Thin, idempotent tasks: take ids, re-fetch, return quietly if gone or done."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core.sms import send_sms
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_email(*, notification_id: int) -> None:
+    from .models import Notification
+
+    with transaction.atomic():
+        notification = (Notification.objects.select_for_update().select_related("user")
+                        .filter(pk=notification_id, emailed_at__isnull=True).first())
+        if notification is None or not notification.user.email:
+            return
+        with translation.override(notification.user.language):
+            body = render_to_string("accounts/email/notification.txt", {"n": notification, "site_url": settings.SITE_URL})
+        send_mail(notification.title, body, None, [notification.user.email])
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def send_sms_code(*, to: str, text: str) -> None:
+    send_sms(to=to, text=text)
