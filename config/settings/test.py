@@ -18,3 +18,16 @@ STORAGES = {**STORAGES, "private": {**STORAGES["private"], "OPTIONS": {"location
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 FIELD_ENCRYPTION_KEYS = ["2bGSDJrtQWYg5ImD6vlQk0bG2FIvPT7d5rbh0c_ZE3A="]
 IDENTITY_HMAC_KEY = "test-hmac-key"
+STATIC_ROOT = _tmp / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# With Redis, each xdist worker gets its own cache database (tests flush it), and
+# database 0 stays the Celery broker's.
+_redis = env.str("REDIS_URL", default="")
+if _redis:
+    import os
+
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    _db = 1 + int(_worker.removeprefix("gw") or 0)
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": f"{_redis.rsplit('/', 1)[0]}/{_db}"}}

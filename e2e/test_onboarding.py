@@ -1,0 +1,79 @@
+"""Signup -> agreement -> email confirmation -> phone -> level 1 -> post a moment -> a friend sees it."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from accounts.models import Level, User
+from accounts.tests.factories import PASSWORD, Level1UserFactory
+from core import sms
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, email):
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+
+
+def test_new_user_reaches_level_1_and_a_friend_sees_the_moment(new_page):
+    mail.outbox.clear()
+    sms.outbox.clear()
+    friend = Level1UserFactory(email="friend@example.com")
+    friend.profile.nickname = "Old Friend"
+    friend.profile.save()
+
+    me = new_page()
+    # Sign up: the agreement with its seven bottom lines is on the page and must be ticked.
+    me.goto("/accounts/signup/")
+    assert me.locator("ol.bottom-lines li").count() == 7
+    me.fill("input[name=email]", "newcomer@example.com")
+    me.fill("input[name=nickname]", "Newcomer")
+    me.fill("input[name=password1]", "Correct-horse-42")
+    me.fill("input[name=password2]", "Correct-horse-42")
+    me.click("form[action='/accounts/signup/'] button[type=submit]")
+    # Without the tick nothing is created and what was typed stays.
+    assert me.locator("text=You must accept the service agreement").is_visible()
+    assert me.input_value("input[name=nickname]") == "Newcomer"
+    me.fill("input[name=password1]", "Correct-horse-42")
+    me.fill("input[name=password2]", "Correct-horse-42")
+    me.check("input[name=accept_agreement]")
+    me.click("form[action='/accounts/signup/'] button[type=submit]")
+    me.wait_for_url(re.compile(r"/accounts/confirm-email/"))
+
+    # Email confirmation: follow the link from the email and confirm.
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    me.goto(link)
+    me.click("main form button[type=submit]")
+    me.wait_for_url(lambda url: "/confirm-email/" not in url)
+
+    # Phone: code by SMS, then level 1.
+    me.goto("/me/phone/")
+    me.fill("input[name=number]", "13800138000")
+    me.click("form:has(input[name=step][value=send]) button[type=submit]")
+    code = re.search(r"\b(\d{6})\b", sms.outbox[-1]["text"]).group(1)
+    me.fill("input[name=code]", code)
+    me.click("form:has(input[name=step][value=confirm]) button[type=submit]")
+    me.wait_for_url(lambda url: "/me/phone/" not in url)
+    newcomer = User.objects.get(email="newcomer@example.com")
+    assert newcomer.level == Level.INDIRECT
+
+    # Ask the friend, who accepts in their own browser.
+    me.goto(f"/u/{friend.pk}/")
+    me.click(f"form[action='/friends/add/{friend.pk}/'] button[type=submit]")
+    other = new_page()
+    _log_in(other, "friend@example.com")
+    other.goto("/friends/")
+    other.click("form[action$='/accept/'] button[type=submit]")
+    assert other.locator("text=Newcomer").first.is_visible()
+
+    # Post a moment; the friend sees it in their feed.
+    me.goto("/")
+    me.fill("textarea[name=text]", "Hello from the browser test")
+    me.click("form:has(textarea[name=text]) button[type=submit]")
+    assert me.locator("text=Hello from the browser test").first.is_visible()
+    other.goto("/")
+    assert other.locator("text=Hello from the browser test").first.is_visible()
