@@ -58,7 +58,7 @@ class User(AbstractUser):
     level = models.PositiveSmallIntegerField(_("verification level"), choices=Level.choices, default=Level.REGISTERED)
     level_source = models.CharField(_("reached by"), max_length=16, choices=LevelSource.choices, blank=True, default="")
     level_changed_at = models.DateTimeField(_("level changed at"), null=True, blank=True)
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -1,13 +1,18 @@
 """Social: mutual friendships and their requests, moments (personal posts) and comments."""
 
+import logging
 import secrets
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 def private_storage():
@@ -177,3 +182,23 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+def delete_private_files(names) -> None:
+    """Remove files from the private storage; a missing file is not an error."""
+    storage = private_storage()
+    for name in names:
+        if not name:
+            continue
+        try:
+            storage.delete(name)
+        except OSError:  # pragma: no cover - a leftover file is harmless, a failed request is not
+            logger.warning("could not delete private file %s", name)
+
+
+@receiver(post_delete, sender=MomentImage, dispatch_uid="social.moment_image_files")
+def _moment_image_files_follow_their_row(sender, instance: MomentImage, **kwargs) -> None:
+    # Whatever deletes the row (the author, the admin, an account's cascade), the pictures go
+    # too, but only once the deletion is committed: a rollback must not lose them.
+    names = [instance.image.name, instance.thumbnail.name]
+    transaction.on_commit(lambda: delete_private_files(names))

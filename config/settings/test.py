@@ -7,6 +7,8 @@ from .base import *  # noqa: F403
 from .base import STORAGES, env
 
 DEBUG = False
+# Tests assert English wording unless they ask for Chinese with Accept-Language.
+LANGUAGE_CODE = "en"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "core.sms.LocmemSMSBackend"
