@@ -44,7 +44,8 @@ class StaffMFAMiddleware:
         if any(path.startswith(p) for p in settings.STAFF_PATH_PREFIXES) and needs_staff_mfa(request.user):
             query = urlencode({"next": request.get_full_path()})
             if not is_mfa_enabled(request.user):
-                messages.warning(request, _("Staff pages need two-factor authentication. Please set up an authenticator app first."))
+                messages.warning(request, _("Staff pages need two-factor authentication. "
+                                            "Please set up an authenticator app first."))
                 return redirect(f"{reverse('mfa_activate_totp')}?{query}")
             records = get_authentication_records(request, request.user)
             if not any(r.get("method") == "mfa" for r in records):

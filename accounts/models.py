@@ -140,6 +140,9 @@ class AgreementAcceptance(models.Model):
         verbose_name_plural = _("agreement acceptances")
         constraints = [models.UniqueConstraint(fields=["user", "version"], name="acceptance_once_per_version")]
 
+    def __str__(self) -> str:
+        return f"#{self.user_id} accepted {self.version_id}"
+
 
 class PhoneNumber(models.Model):
     """The user's mainland mobile number; confirmed_at is set once an SMS code matched."""
@@ -175,6 +178,9 @@ class PhoneChallenge(models.Model):
     class Meta:
         get_latest_by = "created_at"
         indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"code for #{self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class DocumentType(models.TextChoices):
@@ -235,6 +241,9 @@ class IdentityReveal(models.Model):
         verbose_name_plural = _("identity reveals")
         ordering = ["-revealed_at"]
 
+    def __str__(self) -> str:
+        return f"identity {self.identity_id} revealed to #{self.staff_id}"
+
 
 class Notification(models.Model):
     """An in-app notice (unread count in the header), optionally also emailed."""
@@ -252,3 +261,6 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
