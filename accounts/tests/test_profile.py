@@ -1,5 +1,3 @@
-import csv
-import os
 from pathlib import Path
 
 import pytest
@@ -8,21 +6,14 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.models import Profile
+from core.testing import upload_manifest, uploads_dir
 
 pytestmark = pytest.mark.django_db
 
-UPLOADS = Path(os.environ.get("UPLOADS_TESTDATA", Path(__file__).resolve().parents[3] / "shared" / "testdata" / "uploads"))
+UPLOADS = uploads_dir()
 
 
-def _manifest():
-    if not (UPLOADS / "MANIFEST.tsv").exists():
-        return []
-    with open(UPLOADS / "MANIFEST.tsv", newline="") as fh:
-        return [(row["file"], row["expected"]) for row in csv.DictReader(fh, delimiter="\t")]
-
-
-@pytest.mark.skipif(not _manifest() and os.environ.get("CI") != "true", reason="shared/testdata/uploads not found")
-@pytest.mark.parametrize(("name", "expected"), _manifest())
+@pytest.mark.parametrize(("name", "expected"), upload_manifest())
 def test_avatar_upload_over_the_manifest(client, user, name, expected, settings):
     client.force_login(user)
     upload = SimpleUploadedFile(name, (UPLOADS / name).read_bytes(), content_type="image/jpeg")

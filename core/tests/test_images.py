@@ -24,10 +24,12 @@ from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from core.images import ImageRejected, ProcessedImage, process_image
+from core.testing import uploads_dir
 
-UPLOADS_DIR = Path(
-    os.environ.get("UPLOADS_TESTDATA") or Path(__file__).resolve().parents[3] / "shared" / "testdata" / "uploads"
-)
+try:
+    UPLOADS_DIR = uploads_dir()
+except FileNotFoundError:
+    UPLOADS_DIR = Path(os.environ.get("UPLOADS_TESTDATA") or "testdata/uploads")
 MANIFEST = UPLOADS_DIR / "MANIFEST.tsv"
 ON_CI = os.environ.get("CI", "").lower() in ("true", "1")
 

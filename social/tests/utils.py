@@ -5,9 +5,10 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.testing import uploads_dir
 from social.models import private_storage
 
-UPLOADS = Path("/work/shared/testdata/uploads")
+UPLOADS = uploads_dir()
 
 
 def upload(name: str, as_name: str | None = None) -> SimpleUploadedFile:
