@@ -59,6 +59,7 @@ class PolicyDenied(Exception):
 
 
 ALLOWED = Decision(allowed=True)
+VERIFY_HUB_URL = "/verify/"
 
 
 def _level_decision(user, needed: int) -> Decision:
@@ -71,11 +72,19 @@ def _level_decision(user, needed: int) -> Decision:
             unlock_url=reverse("accounts:phone"),
             unlock_label=str(_("Confirm your phone number")),
         )
+    if user.level < Level.INDIRECT:
+        return Decision(
+            False,
+            reason=str(_("Only users with a verified real identity (level 2) can do this.")),
+            unlock_url=reverse("accounts:phone"),
+            unlock_label=str(_("Start by confirming your phone number")),
+        )
     return Decision(
         False,
         reason=str(_("Only users with a verified real identity (level 2) can do this.")),
-        unlock_url=reverse("accounts:phone") if user.level < Level.INDIRECT else "",
-        unlock_label=str(_("Start by confirming your phone number")) if user.level < Level.INDIRECT else "",
+        # A stable URL (ARCHITECTURE.md) rather than a reverse(): accounts imports no app above it.
+        unlock_url=VERIFY_HUB_URL,
+        unlock_label=str(_("Verify your identity")),
     )
 
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("social.urls")),
+    path("review/", include("moderation.urls")),
+    path("verify/", include("verification.urls")),
 ]
 
 if settings.DEBUG:

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "social",
+    "moderation",
+    "verification",
+    "idcheck",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,8 @@ ACCOUNT_RATE_LIMITS = {
     # Our own actions, counted by allauth's limiter (same cache, same 429 page).
     "phone_send_code": env.str("RATE_PHONE_SEND", default="1/m/user,5/h/user,10/d/user,30/h/ip"),
     "phone_check_code": env.str("RATE_PHONE_CHECK", default="10/m/user"),
+    "idcheck_query": env.str("RATE_IDCHECK", default="3/h/user,10/d/user"),
+    "document_submit": env.str("RATE_DOCUMENT_SUBMIT", default="10/h/ip"),
 }
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
@@ -193,7 +198,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-decided-documents": {"task": "verification.tasks.purge_decided_documents", "schedule": 60 * 60},
+}
 
 # --- Security headers ------------------------------------------------------
 # No inline script anywhere; styles and scripts come from our own static files.
@@ -226,3 +233,22 @@ LOGGING = {
 SITE_NAME = _("Realname")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
+
+# --- Review queue (moderation) ---------------------------------------------
+REVIEW_SLA_HOURS = env.int("REVIEW_SLA_HOURS", default=24)
+REVIEW_CLAIM_TIMEOUT_MINUTES = env.int("REVIEW_CLAIM_TIMEOUT_MINUTES", default=30)
+
+# --- Document verification -------------------------------------------------
+DOCUMENT_MAX_SUBMISSIONS = env.int("DOCUMENT_MAX_SUBMISSIONS", default=5)
+DOCUMENT_SUBMISSION_WINDOW_HOURS = env.int("DOCUMENT_SUBMISSION_WINDOW_HOURS", default=6)
+DOCUMENT_PURGE_DAYS = env.int("DOCUMENT_PURGE_DAYS", default=30)
+DOCUMENT_MIN_AGE_YEARS = 14
+IDENTITY_MAX_ACCOUNTS = env.int("IDENTITY_MAX_ACCOUNTS", default=1)
+
+# --- Paid ID-number check (idcheck) ----------------------------------------
+IDCHECK_BACKEND = env.str("IDCHECK_BACKEND", default="idcheck.backends.SandboxBackend")
+IDCHECK_HTTP_URL = env.str("IDCHECK_HTTP_URL", default="")
+IDCHECK_HTTP_TOKEN = env.str("IDCHECK_HTTP_TOKEN", default="")
+IDCHECK_HTTP_TIMEOUT_SECONDS = env.float("IDCHECK_HTTP_TIMEOUT_SECONDS", default=10.0)
+IDCHECK_COST_FEN = env.int("IDCHECK_COST_FEN", default=500)  # 5 yuan a query
+IDCHECK_MONTHLY_BUDGET_FEN = env.int("IDCHECK_MONTHLY_BUDGET_FEN", default=500_000)  # 5,000 yuan

@@ -1,0 +1,174 @@
+"""Writes for the review queue: open, claim, release, decide, withdraw. Every step is audited."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import audit, registry
+from .models import ItemStatus, ReviewItem
+
+
+class QueueError(Exception):
+    """A queue step the moderator can understand; the message is safe to show."""
+
+
+def _claim_window() -> timedelta:
+    return timedelta(minutes=settings.REVIEW_CLAIM_TIMEOUT_MINUTES)
+
+
+def review_item_open(*, kind: str, target, subject=None, summary: str = "", flags: list | None = None) -> ReviewItem:
+    """Put `target` in the queue (idempotent: an open item for it gets the new flags added)."""
+    registry.get(kind)  # an unregistered kind is a programming error: fail loudly
+    ct = ContentType.objects.get_for_model(target)
+    with transaction.atomic():
+        existing = (ReviewItem.objects.select_for_update()
+                    .filter(kind=kind, content_type=ct, object_id=target.pk,
+                            status__in=[ItemStatus.OPEN, ItemStatus.CLAIMED]).first())
+        if existing is not None:
+            new_flags = [f for f in (flags or []) if f not in existing.flags]
+            if new_flags:
+                existing.flags = [*existing.flags, *new_flags]
+                existing.save(update_fields=["flags"])
+            return existing
+        try:
+            with transaction.atomic():
+                item = ReviewItem.objects.create(kind=kind, content_type=ct, object_id=target.pk, subject=subject,
+                                                 summary=summary[:200], flags=list(flags or []))
+        except IntegrityError:  # a concurrent open of the same object won
+            return ReviewItem.objects.get(kind=kind, content_type=ct, object_id=target.pk,
+                                          status__in=[ItemStatus.OPEN, ItemStatus.CLAIMED])
+        audit.record(actor=None, action=f"review.{kind}.open", target=item, data={"flags": len(item.flags)})
+    return item
+
+
+def _claimable(reviewer, *, now) -> Q:
+    """Open items, and claimed ones whose claim lapsed."""
+    return Q(status=ItemStatus.OPEN) | Q(status=ItemStatus.CLAIMED, last_activity_at__lte=now - _claim_window())
+
+
+def _check_may_claim(item: ReviewItem, reviewer) -> None:
+    kind = registry.get(item.kind)
+    if not registry.may_review(reviewer, kind):
+        raise QueueError(_("You are not allowed to review this kind of item."))
+    if registry.has_conflict(reviewer, item.subject):
+        raise QueueError(_("You may not review an item of your own or of a friend."))
+
+
+def _take(item: ReviewItem, reviewer, now) -> ReviewItem:
+    previous = item.claimed_by_id
+    item.transition(to=ItemStatus.CLAIMED)
+    item.claimed_by = reviewer
+    item.claimed_at = now
+    item.last_activity_at = now
+    item.save(update_fields=["status", "claimed_by", "claimed_at", "last_activity_at"])
+    audit.record(actor=reviewer, action=f"review.{item.kind}.claim", target=item,
+                 data={"lapsed_claim_of": previous} if previous and previous != reviewer.pk else None)
+    return item
+
+
+def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
+    """Claim one item; refused while someone else's claim is live."""
+    now = timezone.now()
+    with transaction.atomic():
+        item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+        if item.status in (ItemStatus.DECIDED, ItemStatus.WITHDRAWN):
+            raise QueueError(_("This item has already been decided."))
+        if item.is_claimed_by(reviewer):
+            return item
+        if item.status == ItemStatus.CLAIMED and item.claim_is_live(now):
+            raise QueueError(_("Another moderator is working on this item."))
+        _check_may_claim(item, reviewer)
+        return _take(item, reviewer, now)
+
+
+def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem | None:
+    """Claim the oldest item this reviewer may take; two moderators never get the same one."""
+    now = timezone.now()
+    allowed = [k for k, v in registry.kinds().items() if registry.may_review(reviewer, v)]
+    if kind:
+        allowed = [k for k in allowed if k == kind]
+    if not allowed:
+        return None
+    with transaction.atomic():
+        qs = (ReviewItem.objects.filter(_claimable(reviewer, now=now), kind__in=allowed)
+              .exclude(subject=reviewer).order_by("created_at", "pk"))
+        if connection.features.has_select_for_update_skip_locked:
+            # Rows another moderator is claiming right now are skipped, not waited for.
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        else:
+            qs = qs.select_for_update()
+        for item in qs[:50]:
+            if registry.has_conflict(reviewer, item.subject):
+                continue
+            return _take(item, reviewer, now)
+    return None
+
+
+def review_item_touch(*, item: ReviewItem, reviewer) -> None:
+    """Keep a claim alive while the moderator works on it (viewing the item counts)."""
+    ReviewItem.objects.filter(pk=item.pk, claimed_by=reviewer, status=ItemStatus.CLAIMED).update(
+        last_activity_at=timezone.now())
+
+
+def review_item_release(*, item: ReviewItem, reviewer) -> ReviewItem:
+    with transaction.atomic():
+        item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+        if item.status == ItemStatus.CLAIMED and item.claimed_by_id == reviewer.pk:
+            item.transition(to=ItemStatus.OPEN)
+            item.claimed_by = None
+            item.claimed_at = None
+            item.last_activity_at = None
+            item.save(update_fields=["status", "claimed_by", "claimed_at", "last_activity_at"])
+            audit.record(actor=reviewer, action=f"review.{item.kind}.release", target=item)
+    return item
+
+
+def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code: str = "", note: str = "") -> ReviewItem:
+    """Decide an item the reviewer holds: exactly one decision, whatever the clicks and races."""
+    with transaction.atomic():
+        item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+        if item.status == ItemStatus.DECIDED:
+            if item.decided_by_id == reviewer.pk and item.decision == decision:
+                return item  # a double submit: the first one already did it
+            raise QueueError(_("This item has already been decided."))
+        if item.status == ItemStatus.WITHDRAWN:
+            raise QueueError(_("This item was withdrawn by the user."))
+        if not item.is_claimed_by(reviewer):
+            raise QueueError(_("Claim this item before deciding it (claims lapse after %(m)d idle minutes).")
+                             % {"m": settings.REVIEW_CLAIM_TIMEOUT_MINUTES})
+        kind = registry.get(item.kind)
+        obj = item.target
+        option = next((o for o in kind.options(item=item, obj=obj, reviewer=reviewer) if o.code == decision), None)
+        if option is None:
+            raise QueueError(_("This decision is not available."))
+        if option.reasons and reason_code not in {code for code, _label in option.reasons}:
+            raise QueueError(_("Choose a reason."))
+        if option.note_required and not note.strip():
+            raise QueueError(_("Write a note for this decision."))
+        kind.decide(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note)
+        item.transition(to=ItemStatus.DECIDED)
+        item.decision = decision
+        item.reason_code = reason_code
+        item.note = note
+        item.decided_by = reviewer
+        item.decided_at = timezone.now()
+        item.save(update_fields=["status", "decision", "reason_code", "note", "decided_by", "decided_at"])
+        audit.record(actor=reviewer, action=f"review.{item.kind}.decide", target=item, reason=note,
+                     data={"decision": decision, "reason_code": reason_code})
+    return item
+
+
+def review_item_withdraw(*, target, kind: str, actor, reason: str = "") -> None:
+    """Take an object out of the queue (the user withdrew it, or it was superseded)."""
+    ct = ContentType.objects.get_for_model(target)
+    with transaction.atomic():
+        for item in ReviewItem.objects.select_for_update().filter(
+                kind=kind, content_type=ct, object_id=target.pk, status__in=[ItemStatus.OPEN, ItemStatus.CLAIMED]):
+            item.transition(to=ItemStatus.WITHDRAWN)
+            item.save(update_fields=["status"])
+            audit.record(actor=actor, action=f"review.{kind}.withdraw", target=item, reason=reason)
