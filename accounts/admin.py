@@ -9,6 +9,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
+
 from . import services
 from .forms import RevealForm
 from .models import AgreementAcceptance, AgreementVersion, IdentityReveal, PhoneNumber, Profile, RealIdentity, User
@@ -61,7 +63,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(RealIdentity)
-class RealIdentityAdmin(admin.ModelAdmin):
+class RealIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "user", "document_type", "masked_name", "masked_number", "status", "created_at"]
     list_filter = ["status", "document_type"]
     list_select_related = ["user"]
@@ -69,15 +71,6 @@ class RealIdentityAdmin(admin.ModelAdmin):
     readonly_fields = fields
     # Searching by number would need the plain number in a query: staff search by fingerprint elsewhere.
     search_fields = ["user__email"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -105,18 +98,9 @@ class RealIdentityAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityReveal)
-class IdentityRevealAdmin(admin.ModelAdmin):
+class IdentityRevealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["revealed_at", "staff", "identity", "reason"]
     list_select_related = ["staff", "identity"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AgreementVersion)
@@ -146,17 +130,11 @@ class AgreementVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgreementAcceptance)
-class AgreementAcceptanceAdmin(admin.ModelAdmin):
+class AgreementAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "version", "accepted_at", "ip_address"]
     list_filter = ["version"]
     list_select_related = ["user", "version"]
     readonly_fields = ["user", "version", "accepted_at", "ip_address", "user_agent"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PhoneNumber)
