@@ -5,7 +5,8 @@ from django.db import transaction
 from .models import AuditChainHead, AuditEntry
 
 
-def _target_ref(target) -> tuple[str, str]:
+def target_ref(target) -> tuple[str, str]:
+    """The (target_type, target_id) pair under which entries about `target` are stored."""
     if target is None:
         return "", ""
     meta = target._meta
@@ -17,7 +18,7 @@ def record(*, actor, action: str, target=None, reason: str = "", data: dict | No
 
     Never put a real name, a document number or a phone number in `reason` or `data`.
     """
-    target_type, target_id = _target_ref(target)
+    target_type, target_id = target_ref(target)
     with transaction.atomic():
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(actor=actor if getattr(actor, "pk", None) else None, action=action,
@@ -42,6 +43,10 @@ def verify_chain() -> list[str]:
         previous = entry.entry_hash
         last_pk = entry.pk
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_hash != previous:
+    if head is None:
+        if last_pk is not None:
+            # record() creates the head with the first entry; without it the newest entries cannot be checked.
+            problems.append("the chain head is missing (it was deleted): removal of the newest entries cannot be ruled out")
+    elif head.last_hash != previous:
         problems.append("the newest entries were removed (the chain head does not match the last entry)")
     return problems

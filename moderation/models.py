@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -27,8 +28,11 @@ ITEM_TRANSITIONS = {
 }
 
 
+PENDING_STATUSES = (ItemStatus.OPEN, ItemStatus.CLAIMED)
+
+
 class TransitionNotAllowed(Exception):
-    pass
+    """A change of status that ITEM_TRANSITIONS does not declare."""
 
 
 class ReviewItem(models.Model):
@@ -71,19 +75,25 @@ class ReviewItem(models.Model):
         return f"{self.kind} #{self.pk}"
 
     def transition(self, *, to: str) -> None:
+        """Move to status `to`, or raise TransitionNotAllowed for an undeclared edge."""
         if to not in ITEM_TRANSITIONS[ItemStatus(self.status)]:
             raise TransitionNotAllowed(f"{self.status} -> {to}")
         self.status = to
 
     @property
-    def claim_expires_at(self):
-        from datetime import timedelta
+    def is_pending(self) -> bool:
+        """Still waiting for a decision (open, or claimed by someone)."""
+        return self.status in PENDING_STATUSES
 
+    @property
+    def claim_expires_at(self):
+        """When the current claim lapses unless the holder keeps working; None when unclaimed."""
         if self.status != ItemStatus.CLAIMED or self.last_activity_at is None:
             return None
         return self.last_activity_at + timedelta(minutes=settings.REVIEW_CLAIM_TIMEOUT_MINUTES)
 
     def claim_is_live(self, now=None) -> bool:
+        """Whether someone holds a claim that has not lapsed."""
         expires = self.claim_expires_at
         return expires is not None and expires > (now or timezone.now())
 
@@ -93,6 +103,8 @@ class ReviewItem(models.Model):
 
 
 class AuditQuerySet(models.QuerySet):
+    """Bulk changes are refused too: the log only grows."""
+
     def update(self, **kwargs):
         raise PermissionError("The audit log is append-only.")
 
@@ -103,8 +115,10 @@ class AuditQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """Who did what to which item, when and why; each entry hashes the one before it."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="audit_entries")
+    # The entry outlives its actor: deleting a user neither is blocked by the log (PROTECT would make
+    # every audited user undeletable) nor edits it (SET_NULL would rewrite hashed rows). actor_id stays.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                              null=True, blank=True, related_name="audit_entries")
     action = models.CharField(_("action"), max_length=60, db_index=True)
     target_type = models.CharField(_("target type"), max_length=60, blank=True)
     target_id = models.CharField(_("target id"), max_length=40, blank=True)
@@ -125,14 +139,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
 
-    def compute_hash(self) -> str:
-        payload = json.dumps({
-            "prev": self.prev_hash, "actor": self.actor_id, "action": self.action, "target_type": self.target_type,
-            "target_id": self.target_id, "reason": self.reason, "data": self.data,
-            "created_at": self.created_at.isoformat(),
-        }, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
     def save(self, *args, **kwargs):
         if self.pk is not None or not self._state.adding:
             raise PermissionError("The audit log is append-only: entries cannot be changed.")
@@ -140,6 +146,15 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only: entries cannot be deleted.")
+
+    def compute_hash(self) -> str:
+        """SHA-256 over the previous hash and every recorded field: an edit anywhere changes it."""
+        payload = json.dumps({
+            "prev": self.prev_hash, "actor": self.actor_id, "action": self.action, "target_type": self.target_type,
+            "target_id": self.target_id, "reason": self.reason, "data": self.data,
+            "created_at": self.created_at.isoformat(),
+        }, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 class AuditChainHead(models.Model):

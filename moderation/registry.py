@@ -54,6 +54,22 @@ class ReviewKind:
         """Apply the decision to `obj`; runs inside the queue's transaction with the item locked."""
         raise NotImplementedError
 
+    def flag_text(self, flag: dict) -> Any:
+        """The text shown for one flag; override to translate by its code (the stored text is a record)."""
+        return flag.get("text", "")
+
+    def option(self, code: str) -> DecisionOption | None:
+        """The declared option with this code, if any (for labels on decided items)."""
+        return next((d for d in self.decisions if d.code == code), None)
+
+    def decision_labels(self, *, decision: str, reason_code: str = "") -> tuple[Any, Any]:
+        """Human labels of a stored decision and its reason; the codes themselves when no longer declared."""
+        option = self.option(decision)
+        if option is None:
+            return decision, reason_code
+        reason = dict(option.reasons).get(reason_code, reason_code)
+        return option.label, reason
+
 
 def _in_groups(user, groups) -> bool:
     return user.is_superuser or user.groups.filter(name__in=groups).exists()
@@ -64,14 +80,24 @@ _conflict_checks: list[Callable[[Any, Any], bool]] = []
 
 
 def register(kind: ReviewKind) -> None:
+    """Offer a kind of item to the queue; registering the same key again replaces it."""
+    if not kind.key:
+        raise ValueError("A review kind needs a key.")
     _kinds[kind.key] = kind
 
 
+def unregister(key: str) -> None:
+    """Remove a kind (for tests that register a throwaway one)."""
+    _kinds.pop(key, None)
+
+
 def get(key: str) -> ReviewKind:
+    """The kind registered under `key`; KeyError when none is."""
     return _kinds[key]
 
 
 def kinds() -> dict[str, ReviewKind]:
+    """Every registered kind, in registration order."""
     return dict(_kinds)
 
 
@@ -80,10 +106,13 @@ def register_conflict_check(check: Callable[[Any, Any], bool]) -> None:
 
     social registers "they are friends" here, so moderation needs no import of social.
     """
-    _conflict_checks.append(check)
+    # ready() can run more than once (test runners, reloads); one check is enough.
+    if check not in _conflict_checks:
+        _conflict_checks.append(check)
 
 
 def has_conflict(reviewer, subject) -> bool:
+    """True when `reviewer` may not judge items about `subject` (themselves, or a registered conflict)."""
     if subject is None:
         return False
     if reviewer.pk == subject.pk:
@@ -92,4 +121,15 @@ def has_conflict(reviewer, subject) -> bool:
 
 
 def may_review(user, kind: ReviewKind) -> bool:
+    """Whether `user` may see and decide items of `kind` (superuser, or member of one of its groups)."""
     return user.is_authenticated and user.is_active and _in_groups(user, kind.groups)
+
+
+def reviewable_kinds(user) -> dict[str, ReviewKind]:
+    """The kinds `user` may review, as may_review() decides, with one query for all of them."""
+    if not (user.is_authenticated and user.is_active):
+        return {}
+    if user.is_superuser:
+        return dict(_kinds)
+    names = set(user.groups.values_list("name", flat=True))
+    return {key: kind for key, kind in _kinds.items() if names.intersection(kind.groups)}

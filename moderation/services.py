@@ -46,12 +46,13 @@ def review_item_open(*, kind: str, target, subject=None, summary: str = "", flag
     return item
 
 
-def _claimable(reviewer, *, now) -> Q:
+def _claimable(*, now) -> Q:
     """Open items, and claimed ones whose claim lapsed."""
     return Q(status=ItemStatus.OPEN) | Q(status=ItemStatus.CLAIMED, last_activity_at__lte=now - _claim_window())
 
 
 def _check_may_claim(item: ReviewItem, reviewer) -> None:
+    """Refuse a reviewer who may not review this kind, or who would judge themselves or a friend."""
     kind = registry.get(item.kind)
     if not registry.may_review(reviewer, kind):
         raise QueueError(_("You are not allowed to review this kind of item."))
@@ -76,8 +77,10 @@ def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
     now = timezone.now()
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
-        if item.status in (ItemStatus.DECIDED, ItemStatus.WITHDRAWN):
+        if item.status == ItemStatus.DECIDED:
             raise QueueError(_("This item has already been decided."))
+        if item.status == ItemStatus.WITHDRAWN:
+            raise QueueError(_("This item was withdrawn by the user."))
         if item.is_claimed_by(reviewer):
             return item
         if item.status == ItemStatus.CLAIMED and item.claim_is_live(now):
@@ -89,33 +92,41 @@ def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
 def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem | None:
     """Claim the oldest item this reviewer may take; two moderators never get the same one."""
     now = timezone.now()
-    allowed = [k for k, v in registry.kinds().items() if registry.may_review(reviewer, v)]
-    if kind:
-        allowed = [k for k in allowed if k == kind]
+    allowed = [k for k in registry.reviewable_kinds(reviewer) if not kind or k == kind]
     if not allowed:
         return None
-    with transaction.atomic():
-        qs = (ReviewItem.objects.filter(_claimable(reviewer, now=now), kind__in=allowed)
-              .exclude(subject=reviewer).order_by("created_at", "pk"))
-        if connection.features.has_select_for_update_skip_locked:
-            # Rows another moderator is claiming right now are skipped, not waited for.
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        else:
-            qs = qs.select_for_update()
-        for item in qs[:50]:
+    candidates = (ReviewItem.objects.filter(_claimable(now=now), kind__in=allowed)
+                  .exclude(subject=reviewer).select_related("subject").order_by("created_at", "pk"))
+    if connection.features.has_select_for_update_skip_locked:
+        # Lock only the one row we take, and skip rows another moderator is taking right now
+        # (they would be gone once that transaction commits), so claims never queue up behind each other.
+        candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+    else:
+        candidates = candidates.select_for_update()
+    conflicted: set[int] = set()
+    while True:
+        with transaction.atomic():
+            item = candidates.exclude(subject_id__in=conflicted).first()
+            if item is None:
+                return None
+            # Conflict checks are opaque callables (friendship lives in social), so they run here,
+            # once per subject; a conflicting subject is left out of the next round.
             if registry.has_conflict(reviewer, item.subject):
+                conflicted.add(item.subject_id)
                 continue
             return _take(item, reviewer, now)
-    return None
 
 
 def review_item_touch(*, item: ReviewItem, reviewer) -> None:
     """Keep a claim alive while the moderator works on it (viewing the item counts)."""
-    ReviewItem.objects.filter(pk=item.pk, claimed_by=reviewer, status=ItemStatus.CLAIMED).update(
-        last_activity_at=timezone.now())
+    now = timezone.now()
+    # A lapsed claim is not revived: once lapsed, the item is anyone's to claim again.
+    ReviewItem.objects.filter(pk=item.pk, claimed_by=reviewer, status=ItemStatus.CLAIMED,
+                              last_activity_at__gt=now - _claim_window()).update(last_activity_at=now)
 
 
 def review_item_release(*, item: ReviewItem, reviewer) -> ReviewItem:
+    """Give a claimed item back to the queue (only its holder can; anyone else changes nothing)."""
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
         if item.status == ItemStatus.CLAIMED and item.claimed_by_id == reviewer.pk:
@@ -141,6 +152,9 @@ def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code
         if not item.is_claimed_by(reviewer):
             raise QueueError(_("Claim this item before deciding it (claims lapse after %(m)d idle minutes).")
                              % {"m": settings.REVIEW_CLAIM_TIMEOUT_MINUTES})
+        # Checked again at decision time: a group membership may have been removed, or a
+        # friendship made, since the claim.
+        _check_may_claim(item, reviewer)
         kind = registry.get(item.kind)
         obj = item.target
         option = next((o for o in kind.options(item=item, obj=obj, reviewer=reviewer) if o.code == decision), None)

@@ -1,5 +1,14 @@
 from django.urls import path
 
+from . import views
+
 app_name = "moderation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("claim-next/", views.claim_next, name="claim_next"),
+    path("items/<int:pk>/", views.item_detail, name="item"),
+    path("items/<int:pk>/claim/", views.claim, name="claim"),
+    path("items/<int:pk>/release/", views.release, name="release"),
+    path("items/<int:pk>/decide/", views.decide, name="decide"),
+]

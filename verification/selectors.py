@@ -1,0 +1,106 @@
+"""Reads for verification pages and the review page; each costs a constant number of queries."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
+
+from accounts.models import RealIdentity
+from moderation.models import ItemStatus, ReviewItem
+
+from .models import OPEN_STATUSES, DocumentImage, DocumentKind, DocumentSubmission, SubmissionStatus
+
+REVIEW_KIND = "document"
+
+
+def kinds_active() -> QuerySet[DocumentKind]:
+    return DocumentKind.objects.filter(active=True).order_by("order", "pk")
+
+
+def kind_active_by_code(code: str | None) -> DocumentKind | None:
+    if not code:
+        return None
+    return DocumentKind.objects.filter(active=True, code=code).first()
+
+
+def _with_images(qs: QuerySet[DocumentSubmission]) -> QuerySet[DocumentSubmission]:
+    return qs.select_related("kind").prefetch_related("images")
+
+
+def submission_open_for(user) -> DocumentSubmission | None:
+    """The user's submission still being processed or waiting for review, if any."""
+    return _with_images(DocumentSubmission.objects.filter(user=user, status__in=OPEN_STATUSES)).first()
+
+
+def submission_latest_for(user) -> DocumentSubmission | None:
+    """The user's newest submission, whatever its state (what the hub reports on)."""
+    return _with_images(DocumentSubmission.objects.filter(user=user).order_by("-created_at", "-pk")).first()
+
+
+def submission_window(user, *, now: datetime | None = None) -> tuple[int, datetime | None]:
+    """How many submissions the user made in the limit's window, and when the window next frees a slot."""
+    now = now or timezone.now()
+    window = timedelta(hours=settings.DOCUMENT_SUBMISSION_WINDOW_HOURS)
+    row = DocumentSubmission.objects.filter(user=user, created_at__gt=now - window).aggregate(
+        count=Count("pk"), oldest=Min("created_at"))
+    return row["count"], (row["oldest"] + window if row["oldest"] else None)
+
+
+def rejected_image_hashes(hashes) -> set[str]:
+    """Those of `hashes` that belong to an image of a rejected submission (anyone's)."""
+    return set(DocumentImage.objects.filter(sha256__in=list(hashes), submission__status=SubmissionStatus.REJECTED)
+               .values_list("sha256", flat=True))
+
+
+def image_for_owner(*, user, submission_pk: int, side: int) -> DocumentImage | None:
+    """A thumbnail the owner may see: only while their submission waits for review."""
+    if not user.is_authenticated:
+        return None
+    return (DocumentImage.objects.select_related("submission")
+            .filter(submission__pk=submission_pk, submission__user=user, submission__status=SubmissionStatus.PENDING,
+                    side=side, purged_at__isnull=True).exclude(thumbnail="").first())
+
+
+def review_item_for(submission: DocumentSubmission) -> ReviewItem | None:
+    """The queue item of a submission still in the queue (open or claimed)."""
+    ct = ContentType.objects.get_for_model(DocumentSubmission)
+    return (ReviewItem.objects.filter(kind=REVIEW_KIND, content_type=ct, object_id=submission.pk,
+                                      status__in=[ItemStatus.OPEN, ItemStatus.CLAIMED]).first())
+
+
+def review_item_latest_for(submission: DocumentSubmission) -> ReviewItem | None:
+    """The submission's newest queue item, whatever its state (decided ones are history)."""
+    ct = ContentType.objects.get_for_model(DocumentSubmission)
+    return (ReviewItem.objects.filter(kind=REVIEW_KIND, content_type=ct, object_id=submission.pk)
+            .order_by("-pk").first())
+
+
+def image_for_reviewer(*, reviewer, submission_pk: int, side: int) -> tuple[DocumentImage, ReviewItem] | None:
+    """A full image and its item, only while `reviewer` holds a live claim on the submission's item."""
+    if not reviewer.is_authenticated:
+        return None
+    image = (DocumentImage.objects.select_related("submission")
+             .filter(submission__pk=submission_pk, submission__status=SubmissionStatus.PENDING, side=side,
+                     purged_at__isnull=True).exclude(image="").first())
+    if image is None:
+        return None
+    item = review_item_for(image.submission)
+    if item is None or not item.is_claimed_by(reviewer):
+        return None
+    return image, item
+
+
+def submissions_history(*, user, exclude_pk: int | None = None) -> QuerySet[DocumentSubmission]:
+    """Every submission of `user` (for the reviewer), newest first."""
+    qs = DocumentSubmission.objects.filter(user=user).select_related("kind", "decided_by__profile")
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("-created_at", "-pk")
+
+
+def identities_sharing_fingerprint(*, fingerprint: str, exclude_user) -> QuerySet[RealIdentity]:
+    """Identities of other accounts with the same document number (its keyed hash), with their users."""
+    return (RealIdentity.objects.filter(fingerprint=fingerprint).exclude(user=exclude_user)
+            .select_related("user__profile").order_by("user_id", "-created_at"))

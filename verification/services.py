@@ -1,0 +1,446 @@
+"""Writes for document verification: submit, process the images, decide, withdraw, purge."""
+
+import hashlib
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts import policy
+from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
+from accounts.notifications import notify
+from accounts.policy import Action
+from accounts.services import identity_confirm, identity_store, level_raise
+from core.images import ImageRejected, ProcessedImage, process_image
+from moderation import audit
+from moderation.models import ItemStatus, ReviewItem
+from moderation.services import QueueError, review_item_decide, review_item_open, review_item_withdraw
+
+from . import selectors
+from .models import (
+    DECIDED_STATUSES,
+    REJECT_TEXTS,
+    RESUBMIT_TEXTS,
+    DocumentImage,
+    DocumentKind,
+    DocumentSubmission,
+    SubmissionStatus,
+    delete_private_files,
+)
+from .numbers import number_validate
+
+REVIEW_KIND = selectors.REVIEW_KIND
+
+APPROVE, REJECT, RESUBMIT = "approve", "reject", "resubmit"
+_DECISION_STATUS = {
+    APPROVE: SubmissionStatus.APPROVED,
+    REJECT: SubmissionStatus.REJECTED,
+    RESUBMIT: SubmissionStatus.RESUBMIT_REQUESTED,
+}
+
+# A submission still `processing` after this long lost its task (broker down, worker killed).
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def side_field(side: int) -> str:
+    """The form field of an image side, so a service error lands beside the right file input."""
+    return f"side_{side}"
+
+
+def _read_upload(upload, limit: int) -> bytes:
+    """At most `limit` bytes of an upload (bytes or a file), from its start."""
+    if isinstance(upload, (bytes, bytearray, memoryview)):
+        return bytes(upload[:limit])
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    return upload.read(limit)
+
+
+def _in_language_of(user: User):
+    return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
+
+
+def _identity_close(identity: RealIdentity) -> None:
+    # accounts has no service for this: a claim that did not end in an approval must not stay
+    # "pending", or later features would take it for a claim still under review.
+    RealIdentity.objects.filter(pk=identity.pk, status=IdentityStatus.PENDING).update(status=IdentityStatus.REJECTED)
+
+
+def _images_purge(images, *, now) -> None:
+    """Forget an image's files (deleted once the transaction commits); keep its row and hash."""
+    names: list[str] = []
+    for image in images:
+        names += image.file_names
+        image.raw = image.image = image.thumbnail = ""
+        image.purged_at = now
+        image.save(update_fields=["raw", "image", "thumbnail", "purged_at"])
+    transaction.on_commit(lambda: delete_private_files(names))
+
+
+# --- Submit ----------------------------------------------------------------
+
+def submission_refusal(*, user: User) -> str:
+    """Why `user` may not send a document now ("" when they may); the service checks it again."""
+    if user.level >= Level.VERIFIED:
+        return _("Your identity is already verified. There is nothing more to do.")
+    if selectors.submission_open_for(user) is not None:
+        return _("Your document is being reviewed. Please wait for the decision, or withdraw it to send another.")
+    count, frees_at = selectors.submission_window(user)
+    if count >= settings.DOCUMENT_MAX_SUBMISSIONS:
+        when = formats.date_format(timezone.localtime(frees_at), "SHORT_DATETIME_FORMAT") if frees_at else ""
+        return ngettext(
+            "You have sent %(count)d document in the last %(hours)d hours, the most allowed. "
+            "You can send another after %(when)s.",
+            "You have sent %(count)d documents in the last %(hours)d hours, the most allowed. "
+            "You can send another after %(when)s.",
+            count,
+        ) % {"count": count, "hours": settings.DOCUMENT_SUBMISSION_WINDOW_HOURS, "when": when}
+    return ""
+
+
+def submission_create(*, user: User, kind: DocumentKind, real_name: str, document_number: str,
+                      uploads: Sequence) -> DocumentSubmission:
+    """Store the identity claim and the raw uploads (status processing); the image task runs after commit."""
+    policy.require(user, Action.START_VERIFICATION)
+    if not kind.active:
+        raise ValidationError({"kind": _("This kind of document is no longer accepted. Please choose another.")})
+    if len(uploads) != kind.sides:
+        raise ValidationError(ngettext("Please upload %(n)d image of the document.",
+                                       "Please upload %(n)d images of the document, one per side.", kind.sides)
+                              % {"n": kind.sides})
+    try:
+        number = number_validate(kind=kind, number=document_number)
+    except ValidationError as exc:
+        raise ValidationError({"document_number": exc.messages}) from None
+
+    raw = [_read_upload(upload, settings.IMAGE_MAX_BYTES + 1) for upload in uploads]
+    hashes = [hashlib.sha256(data).hexdigest() for data in raw]
+    errors: dict[str, list[str]] = {}
+    already_rejected = selectors.rejected_image_hashes(hashes)
+    for side, (data, sha) in enumerate(zip(raw, hashes, strict=True), start=1):
+        if not data or len(data) > settings.IMAGE_MAX_BYTES:
+            errors[side_field(side)] = [_("This file is empty or too large.")]
+        elif sha in already_rejected:
+            errors[side_field(side)] = [_("This image was already rejected. Please take a new photo of your document.")]
+    if errors:
+        raise ValidationError(errors)
+
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            # Locking the user serialises two submits of the same person (double click, two tabs).
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            refusal = submission_refusal(user=locked)
+            if refusal:
+                raise ValidationError(refusal, code="refused")
+            identity = identity_store(user=locked, real_name=real_name, document_type=kind.identity_document_type,
+                                      document_number=number)
+            try:
+                with transaction.atomic():
+                    submission = DocumentSubmission.objects.create(user=locked, kind=kind, identity=identity)
+            except IntegrityError:  # only without row locks (SQLite): the other submit won
+                raise ValidationError(_("Your document is being reviewed. Please wait for the decision, "
+                                        "or withdraw it to send another."), code="refused") from None
+            for side, (data, sha) in enumerate(zip(raw, hashes, strict=True), start=1):
+                image = DocumentImage(submission=submission, side=side, sha256=sha)
+                image.raw.save("upload", ContentFile(data), save=False)
+                written.append(image.raw.name)
+                image.save()
+            from .tasks import process_submission_images
+
+            submission_id = submission.pk
+            transaction.on_commit(lambda: process_submission_images.delay(submission_id=submission_id))
+    except BaseException:
+        # Files are not transactional: what this attempt wrote goes with its rollback.
+        delete_private_files(written)
+        raise
+    return submission
+
+
+# --- The image pipeline (run by the task) -----------------------------------
+
+def _process_stored(image: DocumentImage) -> ProcessedImage:
+    """Run the pipeline again on the bytes we stored: what is on disk is what we trust or refuse."""
+    unreadable = ImageRejected(_("The upload could not be read. Please upload it again."), code="missing")
+    if not image.raw:
+        raise unreadable
+    try:
+        with image.raw.storage.open(image.raw.name, "rb") as fh:
+            return process_image(fh)
+    except FileNotFoundError:
+        raise unreadable from None
+
+
+def _review_flags(submission: DocumentSubmission) -> list[dict]:
+    """What the reviewer must notice: the number is known on other accounts (by its keyed hash)."""
+    flags = []
+    others = list(selectors.identities_sharing_fingerprint(fingerprint=submission.identity.fingerprint,
+                                                           exclude_user=submission.user))
+    if others:
+        user_ids = sorted({i.user_id for i in others})
+        confirmed = sorted({i.user_id for i in others if i.status == IdentityStatus.CONFIRMED})
+        # Stored text is English (the record); the review page shows each flag translated by its code.
+        with translation.override("en"):
+            flags.append({"code": "fingerprint_shared", "users": user_ids,
+                          "text": _("This document number was also given by %(n)d other account(s).")
+                          % {"n": len(user_ids)}})
+            if len(confirmed) >= settings.IDENTITY_MAX_ACCOUNTS:
+                flags.append({"code": "identity_cap_reached", "users": confirmed,
+                              "text": _("This identity is already verified on the most accounts allowed; "
+                                        "approval will be refused.")})
+    return flags
+
+
+def _publish(submission: DocumentSubmission, images: list[DocumentImage], results: dict, *, now) -> None:
+    raw_names = []
+    for image in images:
+        processed: ProcessedImage = results[image.pk]
+        raw_names.append(image.raw.name)
+        image.raw = ""
+        image.content_type = processed.content_type
+        image.width, image.height = processed.width, processed.height
+        image.processed_at = now
+        image.save(update_fields=["raw", "image", "thumbnail", "content_type", "width", "height", "processed_at"])
+    submission.transition(to=SubmissionStatus.PENDING)
+    submission.processed_at = now
+    submission.save(update_fields=["status", "processed_at"])
+    transaction.on_commit(lambda: delete_private_files(raw_names))
+    kind = submission.kind
+    review_item_open(kind=REVIEW_KIND, target=submission, subject=submission.user,
+                     summary=f"{kind.name_en} / {kind.name_zh}", flags=_review_flags(submission))
+
+
+def _fail(submission: DocumentSubmission, images: list[DocumentImage], rejection: ImageRejected, *, now) -> None:
+    _images_purge(images, now=now)
+    submission.transition(to=SubmissionStatus.FAILED)
+    submission.processed_at = now
+    submission.failure_code = rejection.code[:40]
+    submission.save(update_fields=["status", "processed_at", "failure_code"])
+    _identity_close(submission.identity)
+    user = submission.user
+    with _in_language_of(user):
+        notify(user=user, kind="document.failed", title=_("We could not use your document image"),
+               body=f"{rejection.message} {_('Please upload your document again.')}",
+               url=reverse("verification:document"))
+
+
+def submission_process_images(*, submission_id: int) -> DocumentSubmission | None:
+    """Re-check the stored uploads, keep clean copies and open the review item, or fail the submission."""
+    submission = DocumentSubmission.objects.filter(pk=submission_id).first()
+    if submission is None or submission.status != SubmissionStatus.PROCESSING:
+        return submission  # gone, or another run already did it
+    images = list(submission.images.order_by("side"))
+    results: dict[int, ProcessedImage] = {}
+    rejection: ImageRejected | None = None
+    # The heavy decoding happens before any lock is taken.
+    for image in images:
+        try:
+            results[image.pk] = _process_stored(image)
+        except ImageRejected as exc:
+            rejection = exc
+            break
+    written: list[str] = []
+    try:
+        if rejection is None:
+            for image in images:
+                processed = results[image.pk]
+                image.image.save(f"image{processed.extension}", ContentFile(processed.content), save=False)
+                written.append(image.image.name)
+                image.thumbnail.save(f"thumb{processed.extension}", ContentFile(processed.thumbnail), save=False)
+                written.append(image.thumbnail.name)
+        with transaction.atomic():
+            # of=self: PostgreSQL would otherwise lock the joined rows too, and every
+            # submission of a kind would queue behind the one kind row.
+            submission = (DocumentSubmission.objects.select_for_update(of=("self",))
+                          .select_related("user", "kind", "identity").get(pk=submission_id))
+            if submission.status != SubmissionStatus.PROCESSING:
+                delete_private_files(written)  # a concurrent run won; ours are spare copies
+                return submission
+            now = timezone.now()
+            if rejection is None:
+                _publish(submission, images, results, now=now)
+            else:
+                _fail(submission, images, rejection, now=now)
+    except BaseException:
+        delete_private_files(written)
+        raise
+    return submission
+
+
+def submissions_stuck_ids(*, now=None) -> list[int]:
+    """Submissions whose image task seems lost (still processing after a while)."""
+    now = now or timezone.now()
+    return list(DocumentSubmission.objects.filter(status=SubmissionStatus.PROCESSING, created_at__lt=now - STUCK_AFTER)
+                .values_list("pk", flat=True))
+
+
+# --- Withdraw --------------------------------------------------------------
+
+def _lock_review_items(submission: DocumentSubmission) -> list[ReviewItem]:
+    ct = ContentType.objects.get_for_model(DocumentSubmission)
+    return list(ReviewItem.objects.select_for_update().filter(
+        kind=REVIEW_KIND, content_type=ct, object_id=submission.pk,
+        status__in=[ItemStatus.OPEN, ItemStatus.CLAIMED]).order_by("pk"))
+
+
+def submission_withdraw(*, submission: DocumentSubmission, actor: User) -> DocumentSubmission:
+    """The owner takes back a submission waiting for review: out of the queue, images deleted."""
+    if submission.user_id != actor.pk:
+        raise PermissionDenied("only the owner may withdraw a document submission")
+    with transaction.atomic():
+        # The queue item is locked before the submission, the order a reviewer's decision takes
+        # them in, so a withdrawal racing a decision waits for it instead of deadlocking.
+        _lock_review_items(submission)
+        sub = (DocumentSubmission.objects.select_for_update(of=("self",)).select_related("identity")
+               .get(pk=submission.pk))
+        if sub.status == SubmissionStatus.WITHDRAWN:
+            return sub  # a double submit
+        if not sub.can_transition(SubmissionStatus.WITHDRAWN):
+            raise ValidationError(_("This submission can no longer be withdrawn."), code="not_pending")
+        sub.transition(to=SubmissionStatus.WITHDRAWN)
+        sub.save(update_fields=["status"])
+        review_item_withdraw(target=sub, kind=REVIEW_KIND, actor=actor, reason="withdrawn by the user")
+        _images_purge(sub.images.filter(purged_at__isnull=True), now=timezone.now())
+        _identity_close(sub.identity)
+    return sub
+
+
+# --- Decide (called by the review queue) ------------------------------------
+
+def _require_claim(submission: DocumentSubmission, reviewer: User) -> ReviewItem:
+    items = _lock_review_items(submission)
+    item = next((i for i in items if i.is_claimed_by(reviewer)), None)
+    if item is None:
+        raise QueueError(_("Claim this item before deciding it."))
+    return item
+
+
+def _lock_fingerprint(fingerprint: str) -> None:
+    # Two reviewers approving two accounts of one identity at once would both count zero
+    # confirmed accounts; locking every identity row of the fingerprint makes them take turns.
+    list(RealIdentity.objects.select_for_update().filter(fingerprint=fingerprint).order_by("pk")
+         .values_list("pk", flat=True))
+
+
+def confirmed_accounts_elsewhere(*, fingerprint: str, exclude_user: User) -> int:
+    """Other accounts holding a confirmed identity with this fingerprint."""
+    return (User.objects.filter(identities__fingerprint=fingerprint, identities__status=IdentityStatus.CONFIRMED)
+            .exclude(pk=exclude_user.pk).distinct().count())
+
+
+def _notify_decision(sub: DocumentSubmission) -> None:
+    user = sub.user
+    with _in_language_of(user):
+        if sub.status == SubmissionStatus.APPROVED:
+            notify(user=user, kind="document.approved", title=_("Your identity is verified"),
+                   body=_("Your document was approved. You are now at level 2: you can vouch for friends "
+                          "and register public accounts."),
+                   url=reverse("verification:hub"))
+        elif sub.status == SubmissionStatus.REJECTED:
+            notify(user=user, kind="document.rejected", title=_("Your document was not accepted"),
+                   body=f"{REJECT_TEXTS[sub.reason_code]} "
+                        f"{_('You can send a document again, with new photos, from the verification page.')}",
+                   url=reverse("verification:hub"))
+        else:
+            notify(user=user, kind="document.resubmit", title=_("Please upload your document again"),
+                   body=f"{RESUBMIT_TEXTS[sub.reason_code]} {_('Please send new photos of your document.')}",
+                   url=reverse("verification:document"))
+
+
+def submission_decide(*, submission: DocumentSubmission, reviewer: User, decision: str, reason_code: str = "",
+                      note: str = "") -> DocumentSubmission:
+    """Apply a decision; called by the review kind inside the queue's transaction (others use submission_approve...)."""
+    if decision not in _DECISION_STATUS:
+        raise QueueError(_("This decision is not available."))
+    if decision == REJECT and reason_code not in REJECT_TEXTS:
+        raise QueueError(_("Choose a reason."))
+    if decision == RESUBMIT and reason_code not in RESUBMIT_TEXTS:
+        raise QueueError(_("Choose a reason."))
+    with transaction.atomic():
+        item = _require_claim(submission, reviewer)
+        sub = (DocumentSubmission.objects.select_for_update(of=("self",)).select_related("user", "identity", "kind")
+               .get(pk=submission.pk))
+        to = _DECISION_STATUS[decision]
+        if not sub.can_transition(to):
+            raise QueueError(_("This submission is no longer waiting for review."))
+        if decision == APPROVE:
+            _lock_fingerprint(sub.identity.fingerprint)
+            others = confirmed_accounts_elsewhere(fingerprint=sub.identity.fingerprint, exclude_user=sub.user)
+            if others >= settings.IDENTITY_MAX_ACCOUNTS:
+                raise QueueError(ngettext(
+                    "This identity is already verified on %(n)d other account, and the limit is %(max)d. "
+                    "It cannot be approved; reject it with the reason \"Other\" instead.",
+                    "This identity is already verified on %(n)d other accounts, and the limit is %(max)d. "
+                    "It cannot be approved; reject it with the reason \"Other\" instead.",
+                    others) % {"n": others, "max": settings.IDENTITY_MAX_ACCOUNTS})
+        sub.transition(to=to)
+        sub.decided_at = timezone.now()
+        sub.decided_by = reviewer
+        sub.reason_code = "" if decision == APPROVE else reason_code
+        sub.note = note
+        sub.save(update_fields=["status", "decided_at", "decided_by", "reason_code", "note"])
+        if decision == APPROVE:
+            identity_confirm(identity=sub.identity)
+            level_raise(user=sub.user, to=Level.VERIFIED, source=LevelSource.DOCUMENT)
+        else:
+            _identity_close(sub.identity)
+        _notify_decision(sub)
+        # No note here: it is free text, and the audit log must never carry a name or a number.
+        audit.record(actor=reviewer, action=f"document.{decision}", target=sub,
+                     data={"item": item.pk, "reason_code": sub.reason_code, "kind": sub.kind.code})
+    return sub
+
+
+def _decide_through_queue(submission: DocumentSubmission, reviewer: User, decision: str, reason_code: str,
+                          note: str) -> DocumentSubmission:
+    # The queue guarantees exactly one decision and marks its item decided; it calls
+    # submission_decide() back through the "document" kind.
+    item = selectors.review_item_latest_for(submission)
+    if item is None:
+        raise QueueError(_("This submission is no longer waiting for review."))
+    review_item_decide(item=item, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note)
+    submission.refresh_from_db()
+    return submission
+
+
+def submission_approve(*, submission: DocumentSubmission, reviewer: User, note: str = "") -> DocumentSubmission:
+    """Approve (through the queue): the identity is confirmed and the user reaches level 2."""
+    return _decide_through_queue(submission, reviewer, APPROVE, "", note)
+
+
+def submission_reject(*, submission: DocumentSubmission, reviewer: User, reason_code: str,
+                      note: str = "") -> DocumentSubmission:
+    """Reject (through the queue) with a reason the user is told in plain words."""
+    return _decide_through_queue(submission, reviewer, REJECT, reason_code, note)
+
+
+def submission_request_resubmit(*, submission: DocumentSubmission, reviewer: User, reason_code: str,
+                                note: str = "") -> DocumentSubmission:
+    """Ask (through the queue) for a new upload, saying why."""
+    return _decide_through_queue(submission, reviewer, RESUBMIT, reason_code, note)
+
+
+# --- Retention -------------------------------------------------------------
+
+def documents_purge_decided(*, batch_size: int = 200) -> int:
+    """Delete the image files of submissions decided over DOCUMENT_PURGE_DAYS ago; keep decision and hashes."""
+    cutoff = timezone.now() - timedelta(days=settings.DOCUMENT_PURGE_DAYS)
+    purged = 0
+    while True:
+        with transaction.atomic():
+            batch = list(DocumentImage.objects.select_for_update(of=("self",))
+                         .filter(purged_at__isnull=True, submission__status__in=DECIDED_STATUSES,
+                                 submission__decided_at__lt=cutoff)
+                         .order_by("pk")[:batch_size])
+            if not batch:
+                return purged
+            _images_purge(batch, now=timezone.now())
+            purged += len(batch)

@@ -1,0 +1,117 @@
+"""Races on a real PostgreSQL: each thread has its own connection, and they start at the same moment."""
+
+import importlib
+import threading
+import time
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from accounts.models import IdentityStatus, Level, RealIdentity
+from accounts.tests.factories import Level1UserFactory
+from moderation import services as queue
+from moderation.models import ItemStatus
+from moderation.services import QueueError
+from verification import services
+from verification.models import DocumentKind, DocumentSubmission, SubmissionStatus
+
+from .conftest import item_of, make_moderator
+from .utils import fresh, resident_id
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_migration_data(django_db_setup, django_db_blocker):
+    """Transactional tests end with a flush, which also empties what data migrations created."""
+    yield
+    with django_db_blocker.unblock():
+        for name in ("accounts.migrations.0002_groups_and_first_agreement",
+                     "verification.migrations.0002_seed_document_kinds"):
+            importlib.import_module(name).forwards(apps, None)
+
+
+def race(*calls):
+    """Run each call in its own thread, all released together; return what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (a lock never released?)"
+    return results
+
+
+def _submit(user, number=None):
+    # Autocommit here: the image task runs (eagerly) as soon as the submission commits.
+    submission = services.submission_create(user=user, kind=DocumentKind.objects.get(code="resident_id"),
+                                            real_name="张三", document_number=number or resident_id(),
+                                            uploads=[fresh(), fresh()])
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.PENDING
+    return submission
+
+
+def test_two_approvals_of_one_identity_at_once_respect_the_cap(monkeypatch):
+    count = services.confirmed_accounts_elsewhere
+
+    def slow_count(**kwargs):
+        # Widen the window between counting and confirming, where an unlocked check would let both through.
+        result = count(**kwargs)
+        time.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(services, "confirmed_accounts_elsewhere", slow_count)
+    first, second = _submit(Level1UserFactory()), _submit(Level1UserFactory())
+    reviewers = make_moderator(), make_moderator()
+    items = [queue.review_item_claim(item=item_of(s), reviewer=r) for s, r in zip((first, second), reviewers, strict=True)]
+    results = race(*[lambda i=i, r=r: queue.review_item_decide(item=i, reviewer=r, decision="approve")
+                     for i, r in zip(items, reviewers, strict=True)])
+    assert sum(isinstance(r, QueueError) for r in results) == 1, results
+    statuses = sorted(DocumentSubmission.objects.values_list("status", flat=True))
+    assert statuses == [SubmissionStatus.APPROVED, SubmissionStatus.PENDING]
+    assert RealIdentity.objects.filter(status=IdentityStatus.CONFIRMED).count() == 1
+
+
+def test_withdraw_racing_a_decision_ends_in_exactly_one_of_them():
+    submission = _submit(Level1UserFactory())
+    reviewer = make_moderator()
+    item = queue.review_item_claim(item=item_of(submission), reviewer=reviewer)
+    results = race(lambda: queue.review_item_decide(item=item, reviewer=reviewer, decision="approve"),
+                   lambda: services.submission_withdraw(submission=submission, actor=submission.user))
+    submission.refresh_from_db()
+    item.refresh_from_db()
+    assert submission.status in (SubmissionStatus.APPROVED, SubmissionStatus.WITHDRAWN)
+    assert sum(isinstance(r, Exception) for r in results) == 1, results
+    if submission.status == SubmissionStatus.APPROVED:
+        submission.user.refresh_from_db()
+        assert item.status == ItemStatus.DECIDED and submission.user.level == Level.VERIFIED
+    else:
+        assert item.status == ItemStatus.WITHDRAWN
+
+
+def test_double_submit_makes_one_submission():
+    user = Level1UserFactory()
+    kind = DocumentKind.objects.get(code="resident_id")
+
+    def once():
+        return services.submission_create(user=user, kind=kind, real_name="张三", document_number=resident_id(),
+                                          uploads=[fresh(), fresh()])
+
+    results = race(once, once)
+    assert sum(isinstance(r, DocumentSubmission) for r in results) == 1, results
+    assert DocumentSubmission.objects.filter(user=user).count() == 1
+    assert RealIdentity.objects.filter(user=user).count() == 1
