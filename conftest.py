@@ -93,3 +93,31 @@ def staff_client(client, db):
 
     admin = Level2UserFactory(is_staff=True, is_superuser=True)
     return mfa_login(client, admin)
+
+
+_DATA_MIGRATIONS = [
+    ("accounts.migrations.0002_groups_and_first_agreement", "forwards"),
+    ("verification.migrations.0002_seed_document_kinds", "forwards"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _data_migrations_present(request):
+    """Re-seed what data migrations created (groups, the agreement, document kinds).
+
+    A transactional test (PostgreSQL races, the Celery worker, the browser) ends with a flush
+    that empties every table, data migrations included; later tests must still find them.
+    """
+    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db"} & set(
+            request.fixturenames):
+        return
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    request.getfixturevalue("_django_db_helper")
+    if Group.objects.filter(name="moderator").exists():
+        return
+    for module, function in _DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

@@ -1,7 +1,6 @@
 """Demo data for `make run`: level1 has a resident ID card waiting in the review queue."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from stdnum.cn import ric
 
 from accounts.models import User
 from core.testing import uploads_dir
@@ -11,10 +10,8 @@ from .models import DocumentKind
 
 DEMO_EMAIL = "level1@demo.local"
 DEMO_NAME = "李四"
-# Chaoyang district, Beijing; born 1990-03-07; sequence 123. Not a real person.
-_DEMO_ID_BODY = "11010519900307123"
-# calc_check_digit() expects a full-length number and ignores its last character.
-DEMO_ID_NUMBER = _DEMO_ID_BODY + ric.calc_check_digit(_DEMO_ID_BODY + "0")
+# One of the sandbox ID service's test identities (idcheck/backends.py): it answers "match".
+DEMO_ID_NUMBER = "110101199003071233"
 DEMO_IMAGES = ("id-front-gps-rotated.jpg", "id-back-plain.png")
 
 

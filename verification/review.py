@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from idcheck.selectors import idcheck_result_for
 from moderation.registry import DecisionOption, ReviewKind
 from moderation.services import QueueError
 
@@ -60,8 +61,8 @@ class DocumentReviewKind(ReviewKind):
             "history": list(selectors.submissions_history(user=submission.user, exclude_pk=submission.pk)),
             "shared_identities": list(selectors.identities_sharing_fingerprint(
                 fingerprint=submission.identity.fingerprint, exclude_user=submission.user)),
-            # The paid ID-number check (idcheck app) plugs in here; None until it is wired in.
-            "idcheck": None,
+            # The paid ID-number check: supporting evidence for the reviewer, never a decision.
+            "idcheck": idcheck_result_for(fingerprint=submission.identity.fingerprint),
         }
 
     def flag_text(self, flag: dict) -> Any:

@@ -20,6 +20,7 @@ from accounts.notifications import notify
 from accounts.policy import Action
 from accounts.services import identity_confirm, identity_store, level_raise
 from core.images import ImageRejected, ProcessedImage, process_image
+from idcheck.tasks import run_idcheck_for_identity
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
 from moderation.services import QueueError, review_item_decide, review_item_open, review_item_withdraw
@@ -216,6 +217,9 @@ def _publish(submission: DocumentSubmission, images: list[DocumentImage], result
     kind = submission.kind
     review_item_open(kind=REVIEW_KIND, target=submission, subject=submission.user,
                      summary=f"{kind.name_en} / {kind.name_zh}", flags=_review_flags(submission))
+    # The paid check runs once per identity ever (idcheck keeps the answer); only ids cross the broker.
+    identity_id, user_id = submission.identity_id, submission.user_id
+    transaction.on_commit(lambda: run_idcheck_for_identity.delay(identity_id=identity_id, requested_by_id=user_id))
 
 
 def _fail(submission: DocumentSubmission, images: list[DocumentImage], rejection: ImageRejected, *, now) -> None:

@@ -200,6 +200,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-decided-documents": {"task": "verification.tasks.purge_decided_documents", "schedule": 60 * 60},
+    "process-stuck-submissions": {"task": "verification.tasks.process_stuck_submissions", "schedule": 10 * 60},
 }
 
 # --- Security headers ------------------------------------------------------

@@ -176,7 +176,10 @@ def _render(item, reviewer):
 def test_review_page_body_without_the_claim(pending, moderator):
     item = selectors.review_item_for(pending)
     context, html = _render(item, moderator)
-    assert context["idcheck"] is None and context["can_see_images"] is False
+    assert context["can_see_images"] is False
+    # The sandbox ID service ran when the submission reached the queue; the reviewer sees it as evidence.
+    assert context["idcheck"].status == "not_found"
+    assert "Supporting evidence only" in html
     assert all(image["url"] == "" for image in context["images"])
     assert "Claim this item to see the images." in html
     assert "/verify/review/" not in html
@@ -196,7 +199,8 @@ def test_review_page_body_with_the_claim_shows_images_flags_history_and_shared_a
     assert context["can_see_images"] is True
     for side in (1, 2):
         assert f"/verify/review/{current.pk}/image/{side}/" in html
-    assert 'data-flag="fingerprint_shared"' in html and f"#{other.pk}" in html
+    flag = next(f for f in context["flags"] if f["code"] == "fingerprint_shared")
+    assert flag["users"] == [other.pk] and flag["display"]
     assert f'data-submission="{earlier.pk}"' in html and "Expired" in html and "card expired 2019" in html
     assert [i.user_id for i in context["shared_identities"]] == [other.pk]
     assert f'data-user="{other.pk}"' in html
@@ -231,3 +235,14 @@ def test_service_shortcuts_decide_through_the_queue(pending, moderator, submit):
     claim(again, moderator)
     services.submission_approve(submission=again, reviewer=moderator)
     assert again.status == SubmissionStatus.APPROVED
+
+
+def test_idcheck_runs_once_per_identity_and_never_decides(pending, moderator):
+    from idcheck.models import IdCheckQuery
+
+    item = selectors.review_item_for(pending)
+    assert IdCheckQuery.objects.filter(fingerprint=pending.identity.fingerprint).count() == 1
+    # Evidence only: the submission still waits for a person.
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert item.status in ("open", "claimed")

@@ -59,6 +59,7 @@ class Command(BaseCommand):
                     identity.confirmed_at = timezone.now()
                     identity.save(update_fields=["status", "confirmed_at"])
         self._social()
+        self._verification()
         self.stdout.write(self.style.SUCCESS("Demo accounts ready. Password for all: " + PASSWORD))
         for email, *_rest in ACCOUNTS:
             self.stdout.write(f"  {email}")
@@ -76,6 +77,14 @@ class Command(BaseCommand):
         Profile.objects.get_or_create(user=user, defaults={"nickname": nickname})
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         return user
+
+    def _verification(self) -> None:
+        """A pending document in the review queue, so moderators have something to claim."""
+        try:
+            from verification.demo import load_demo_verification
+        except ImportError:
+            return
+        load_demo_verification()
 
     def _social(self) -> None:
         """Make level1 and level2 friends with a first moment, if the social app offers it."""
