@@ -235,6 +235,11 @@ def identity_confirm(*, identity: RealIdentity) -> RealIdentity:
     return identity
 
 
+def identity_reject(*, identity: RealIdentity) -> None:
+    """Close a pending claim that did not end in approval, so nothing takes it for one under review."""
+    RealIdentity.objects.filter(pk=identity.pk, status=IdentityStatus.PENDING).update(status=IdentityStatus.REJECTED)
+
+
 def identity_accounts_with_fingerprint(*, fingerprint: str, exclude_user: User | None = None):
     qs = User.objects.filter(identities__fingerprint=fingerprint).distinct()
     return qs.exclude(pk=exclude_user.pk) if exclude_user else qs

@@ -18,7 +18,7 @@ from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
 from accounts.policy import Action
-from accounts.services import identity_confirm, identity_store, level_raise
+from accounts.services import identity_confirm, identity_reject, identity_store, level_raise
 from core.images import ImageRejected, ProcessedImage, process_image
 from idcheck.tasks import run_idcheck_for_identity
 from moderation import audit
@@ -67,12 +67,6 @@ def _read_upload(upload, limit: int) -> bytes:
 
 def _in_language_of(user: User):
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
-
-
-def _identity_close(identity: RealIdentity) -> None:
-    # accounts has no service for this: a claim that did not end in an approval must not stay
-    # "pending", or later features would take it for a claim still under review.
-    RealIdentity.objects.filter(pk=identity.pk, status=IdentityStatus.PENDING).update(status=IdentityStatus.REJECTED)
 
 
 def _images_purge(images, *, now) -> None:
@@ -228,7 +222,7 @@ def _fail(submission: DocumentSubmission, images: list[DocumentImage], rejection
     submission.processed_at = now
     submission.failure_code = rejection.code[:40]
     submission.save(update_fields=["status", "processed_at", "failure_code"])
-    _identity_close(submission.identity)
+    identity_reject(identity=submission.identity)
     user = submission.user
     with _in_language_of(user):
         notify(user=user, kind="document.failed", title=_("We could not use your document image"),
@@ -313,7 +307,7 @@ def submission_withdraw(*, submission: DocumentSubmission, actor: User) -> Docum
         sub.save(update_fields=["status"])
         review_item_withdraw(target=sub, kind=REVIEW_KIND, actor=actor, reason="withdrawn by the user")
         _images_purge(sub.images.filter(purged_at__isnull=True), now=timezone.now())
-        _identity_close(sub.identity)
+        identity_reject(identity=sub.identity)
     return sub
 
 
@@ -395,7 +389,7 @@ def submission_decide(*, submission: DocumentSubmission, reviewer: User, decisio
             identity_confirm(identity=sub.identity)
             level_raise(user=sub.user, to=Level.VERIFIED, source=LevelSource.DOCUMENT)
         else:
-            _identity_close(sub.identity)
+            identity_reject(identity=sub.identity)
         _notify_decision(sub)
         # No note here: it is free text, and the audit log must never carry a name or a number.
         audit.record(actor=reviewer, action=f"document.{decision}", target=sub,
