@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("social.urls")),
     path("review/", include("moderation.urls")),
     path("verify/", include("verification.urls")),
+    path("", include("publicaccounts.urls")),
 ]
 
 if settings.DEBUG:

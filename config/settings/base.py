@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "moderation",
     "verification",
     "idcheck",
+    "publicaccounts",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-decided-documents": {"task": "verification.tasks.purge_decided_documents", "schedule": 60 * 60},
     "process-stuck-submissions": {"task": "verification.tasks.process_stuck_submissions", "schedule": 10 * 60},
+    "vouch-cases-tick": {"task": "verification.tasks.vouch_cases_tick", "schedule": 5 * 60},
+    "qualifications-remind": {"task": "publicaccounts.tasks.qualifications_remind", "schedule": 60 * 60 * 6},
 }
 
 # --- Security headers ------------------------------------------------------
@@ -253,3 +256,21 @@ IDCHECK_HTTP_TOKEN = env.str("IDCHECK_HTTP_TOKEN", default="")
 IDCHECK_HTTP_TIMEOUT_SECONDS = env.float("IDCHECK_HTTP_TIMEOUT_SECONDS", default=10.0)
 IDCHECK_COST_FEN = env.int("IDCHECK_COST_FEN", default=500)  # 5 yuan a query
 IDCHECK_MONTHLY_BUDGET_FEN = env.int("IDCHECK_MONTHLY_BUDGET_FEN", default=500_000)  # 5,000 yuan
+
+# --- Three-friend vouching -------------------------------------------------
+VOUCH_REQUIRED = env.int("VOUCH_REQUIRED", default=3)
+VOUCHER_MIN_VERIFIED_DAYS = env.int("VOUCHER_MIN_VERIFIED_DAYS", default=30)
+VOUCHER_MIN_FRIEND_DAYS = env.int("VOUCHER_MIN_FRIEND_DAYS", default=7)
+VOUCHER_MAX_OPEN = env.int("VOUCHER_MAX_OPEN", default=2)
+VOUCHER_MAX_PER_PERIOD = env.int("VOUCHER_MAX_PER_PERIOD", default=5)
+VOUCHER_PERIOD_DAYS = env.int("VOUCHER_PERIOD_DAYS", default=90)
+VOUCH_CHALLENGE_HOURS = env.int("VOUCH_CHALLENGE_HOURS", default=72)
+VOUCH_REQUEST_EXPIRY_DAYS = env.int("VOUCH_REQUEST_EXPIRY_DAYS", default=14)
+VOUCH_MAX_CASES_PER_PERIOD = env.int("VOUCH_MAX_CASES_PER_PERIOD", default=3)
+VOUCH_YOUNG_ACCOUNT_DAYS = env.int("VOUCH_YOUNG_ACCOUNT_DAYS", default=30)
+VOUCH_RECHECK_DAYS = env.int("VOUCH_RECHECK_DAYS", default=180)
+
+# --- Public accounts ---------------------------------------------------------
+PUBLIC_ACCOUNTS_PER_IDENTITY = env.int("PUBLIC_ACCOUNTS_PER_IDENTITY", default=2)
+QUALIFICATION_REMINDER_DAYS = env.int("QUALIFICATION_REMINDER_DAYS", default=30)
+ARTICLE_PAGE_SIZE = env.int("ARTICLE_PAGE_SIZE", default=20)
