@@ -8,4 +8,10 @@ def header(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}
+    from .middleware import needs_staff_mfa
+
+    return {
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
+        # Staff and moderation groups see the way to the queue (the queue itself checks per kind).
+        "is_reviewer": SimpleLazyObject(lambda: needs_staff_mfa(user)),
+    }
