@@ -88,6 +88,17 @@ def _level_decision(user, needed: int) -> Decision:
     )
 
 
+# Apps above accounts (moderation's penalties) add their rules here in AppConfig.ready(), so this
+# module stays the one place every write asks, without importing them.
+_restrictions: list = []
+
+
+def register_restriction(rule) -> None:
+    """Add `rule(user, action) -> Decision | None`; a Decision that is not allowed refuses the action."""
+    if rule not in _restrictions:
+        _restrictions.append(rule)
+
+
 def check(user, action: Action) -> Decision:
     """Whether `user` may do `action` now, and if not, why and how to unlock it."""
     if user is None or not user.is_authenticated:
@@ -95,6 +106,10 @@ def check(user, action: Action) -> Decision:
                         unlock_label=str(_("Log in")))
     if not user.is_active:
         return Decision(False, reason=str(_("This account is not active.")))
+    for rule in _restrictions:
+        decision = rule(user, action)
+        if decision is not None and not decision.allowed:
+            return decision
     return _level_decision(user, REQUIRED_LEVEL[action])
 
 
