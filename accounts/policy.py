@@ -1,10 +1,13 @@
 """The one place that answers "may this user do X now?".
 
 Services call `require()` before a write; pages call `check()` to show the reason and
-how to unlock. Later issues add penalties here, so a rule lives in one function only.
+how to unlock. Apps above accounts add their rules (moderation's penalties) with
+`register_restriction()`, and checks on a real identity with `register_identity_check()`,
+so a rule lives in one function only and accounts imports none of them.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.urls import reverse
@@ -23,6 +26,11 @@ class Action(StrEnum):
     VOUCH = "vouch"
     REGISTER_PUBLIC_ACCOUNT = "register_public_account"
     APPLY_QUALIFICATION = "apply_qualification"
+    # Changing something already published (a moment, a comment, an article).
+    EDIT_CONTENT = "edit_content"
+    PUBLISH_ARTICLE = "publish_article"
+    # Using the site at all once logged in; the closed-account gate asks this on every request.
+    LOG_IN = "log_in"
 
 
 # The level each action needs (DOMAIN.md §1, verification levels).
@@ -36,6 +44,10 @@ REQUIRED_LEVEL: dict[Action, int] = {
     Action.VOUCH: Level.VERIFIED,
     Action.REGISTER_PUBLIC_ACCOUNT: Level.VERIFIED,
     Action.APPLY_QUALIFICATION: Level.VERIFIED,
+    Action.EDIT_CONTENT: Level.REGISTERED,
+    # Articles belong to public accounts, which need level 2 to exist; publishing needs no more.
+    Action.PUBLISH_ARTICLE: Level.VERIFIED,
+    Action.LOG_IN: Level.REGISTERED,
 }
 
 
@@ -45,6 +57,8 @@ class Decision:
     reason: str = ""
     unlock_url: str = ""
     unlock_label: str = ""
+    # When a refusal ends by itself (a timed penalty); None when it does not.
+    until: datetime | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -97,6 +111,36 @@ def register_restriction(rule) -> None:
     """Add `rule(user, action) -> Decision | None`; a Decision that is not allowed refuses the action."""
     if rule not in _restrictions:
         _restrictions.append(rule)
+
+
+def unregister_restriction(rule) -> None:
+    """Remove a rule (for tests and the benchmark that compare with and without it)."""
+    if rule in _restrictions:
+        _restrictions.remove(rule)
+
+
+_identity_checks: list = []
+
+
+def register_identity_check(rule) -> None:
+    """Add `rule(fingerprint) -> Decision | None` asked before a real identity is accepted for an account."""
+    if rule not in _identity_checks:
+        _identity_checks.append(rule)
+
+
+def unregister_identity_check(rule) -> None:
+    """Remove an identity check (for tests)."""
+    if rule in _identity_checks:
+        _identity_checks.remove(rule)
+
+
+def identity_allowed(fingerprint: str) -> Decision:
+    """Whether the identity with this fingerprint may be used for an account now (e.g. not banned)."""
+    for rule in _identity_checks:
+        decision = rule(fingerprint)
+        if decision is not None and not decision.allowed:
+            return decision
+    return ALLOWED
 
 
 def check(user, action: Action) -> Decision:

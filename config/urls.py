@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("social.urls")),
     path("review/", include("moderation.urls")),
+    path("", include("moderation.public_urls")),
     path("verify/", include("verification.urls")),
     path("", include("publicaccounts.urls")),
 ]

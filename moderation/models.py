@@ -64,7 +64,15 @@ class ReviewItem(models.Model):
         verbose_name = _("review item")
         verbose_name_plural = _("review items")
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["status", "kind", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "kind", "created_at"]),
+            # The queue pages walk these in order and stop after a page, instead of sorting every
+            # pending item (100,000 open reports: see bench/moderation_bench.py); only pending rows are indexed.
+            models.Index(fields=["created_at", "id"], condition=models.Q(status__in=["open", "claimed"]),
+                         name="review_pending_oldest"),
+            models.Index(fields=["kind", "created_at", "id"], condition=models.Q(status__in=["open", "claimed"]),
+                         name="review_pending_kind_oldest"),
+        ]
         constraints = [
             # At most one item in the queue per object and kind; decided ones stay as history.
             models.UniqueConstraint(fields=["kind", "content_type", "object_id"],
@@ -164,3 +172,275 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return self.last_hash[:12]
+
+
+# --- Enforcement: the ladder, strikes, appeals, identity bans, reports -------------------
+
+class Rung(models.IntegerChoices):
+    """The enforcement ladder (DOMAIN.md §4), by severity; the gaps leave room for rungs added later."""
+
+    WARN = 10, _("Warn")
+    RESTRICT = 20, _("Restrict publishing")
+    SUSPEND = 30, _("Suspend updates")
+    CLOSE = 40, _("Close the account")
+
+
+# The rungs that take something away; a warning is only a notice and a strike.
+EFFECTIVE_RUNGS = (Rung.RESTRICT, Rung.SUSPEND, Rung.CLOSE)
+TIMED_RUNGS = (Rung.RESTRICT, Rung.SUSPEND)
+
+
+class Rule(models.TextChoices):
+    """The rule broken: the seven bottom lines of the agreement, and the community rules."""
+
+    LAWS = "laws", _("Laws and regulations")
+    SOCIALIST_SYSTEM = "socialist_system", _("The socialist system")
+    NATIONAL_INTERESTS = "national_interests", _("National interests")
+    CITIZENS_RIGHTS = "citizens_rights", _("The lawful rights and interests of citizens")
+    PUBLIC_ORDER = "public_order", _("Public order")
+    SOCIAL_MORALITY = "social_morality", _("Social morality")
+    AUTHENTICITY = "authenticity", _("The authenticity of information")
+    COMMUNITY = "community", _("Community rules")
+
+
+class PenaltyStatus(models.TextChoices):
+    # A timed penalty stays "active" after its end: whether it is in force is always ends_at vs now.
+    ACTIVE = "active", _("Active")
+    OVERTURNED = "overturned", _("Overturned on appeal")
+
+
+PENALTY_TRANSITIONS = {
+    PenaltyStatus.ACTIVE: {PenaltyStatus.OVERTURNED},
+    PenaltyStatus.OVERTURNED: set(),
+}
+
+
+class PenaltyQuerySet(models.QuerySet):
+    def in_force(self, now=None):
+        """Penalties that take something away right now (not overturned, not ended)."""
+        now = now or timezone.now()
+        return self.filter(status=PenaltyStatus.ACTIVE, action__in=EFFECTIVE_RUNGS).filter(
+            models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now))
+
+
+class Penalty(models.Model):
+    """One rung of the ladder applied to a user account or to one public account."""
+
+    # Either `user` (a personal account) or the generic target (one public account) is the subject.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="penalties", verbose_name=_("user account"))
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    public_account = GenericForeignKey("content_type", "object_id")
+    # The person told about it, who may appeal, and whose strike it is (the public account's operator).
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="penalties_owned", verbose_name=_("owner"))
+    action = models.PositiveSmallIntegerField(_("action"), choices=Rung.choices)
+    rule = models.CharField(_("rule broken"), max_length=32, choices=Rule.choices)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.ACTIVE)
+    created_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="penalties_given", verbose_name=_("moderator"))
+    case = models.ForeignKey(ReviewItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="penalties")
+    # The content taken down with this action ({"key": target key, "pk": ...}), restored if overturned.
+    removed = models.JSONField(_("removed content"), default=dict, blank=True)
+    overturned_at = models.DateTimeField(_("overturned at"), null=True, blank=True)
+    overturned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+    # Set once the owner was told a timed penalty ended (the beat task tells once).
+    notified_end_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PenaltyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("penalty")
+        verbose_name_plural = _("penalties")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["content_type", "object_id", "status"]),
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["ends_at"], condition=models.Q(notified_end_at__isnull=True, status="active"),
+                         name="penalty_end_to_notify"),
+        ]
+        constraints = [
+            # Never both; "neither" is allowed only because a deleted account leaves the record behind.
+            models.CheckConstraint(condition=~models.Q(user__isnull=False, object_id__isnull=False),
+                                   name="penalty_one_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.pk}"
+
+    def transition(self, *, to: str) -> None:
+        """Move to status `to`, or raise TransitionNotAllowed for an undeclared edge."""
+        if to not in PENALTY_TRANSITIONS[PenaltyStatus(self.status)]:
+            raise TransitionNotAllowed(f"penalty {self.pk}: {self.status} -> {to}")
+        self.status = to
+
+    @property
+    def on_public_account(self) -> bool:
+        return self.object_id is not None
+
+    @property
+    def is_warning(self) -> bool:
+        return self.action == Rung.WARN
+
+    @property
+    def is_closure(self) -> bool:
+        return self.action >= Rung.CLOSE
+
+    def is_in_force(self, now=None) -> bool:
+        """Whether it takes something away right now; a timed penalty ends by itself."""
+        now = now or timezone.now()
+        return (self.status == PenaltyStatus.ACTIVE and self.action in EFFECTIVE_RUNGS
+                and (self.ends_at is None or self.ends_at > now))
+
+    @property
+    def appeal_deadline(self):
+        return self.created_at + timedelta(days=getattr(settings, "APPEAL_WINDOW_DAYS", 30))
+
+
+class Strike(models.Model):
+    """A mark on a person's record; the ones of the last STRIKE_WINDOW_DAYS suggest the next rung."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             related_name="strikes", verbose_name=_("user"))
+    penalty = models.OneToOneField(Penalty, on_delete=models.CASCADE, null=True, blank=True, related_name="strike")
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Rung.choices)
+    rule = models.CharField(_("rule broken"), max_length=32, choices=Rule.choices)
+    created_at = models.DateTimeField(_("given at"), default=timezone.now)
+    overturned_at = models.DateTimeField(_("overturned at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("strike")
+        verbose_name_plural = _("strikes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"strike #{self.pk} ({self.get_severity_display()})"
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    UPHELD = "upheld", _("Upheld: the action was undone")
+    DENIED = "denied", _("Denied")
+
+
+APPEAL_TRANSITIONS = {
+    AppealStatus.PENDING: {AppealStatus.UPHELD, AppealStatus.DENIED},
+    AppealStatus.UPHELD: set(),
+    AppealStatus.DENIED: set(),
+}
+
+
+class Appeal(models.Model):
+    """The owner's one appeal against one penalty, judged by someone other than who acted."""
+
+    penalty = models.OneToOneField(Penalty, on_delete=models.CASCADE, related_name="appeal")
+    appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  related_name="appeals")
+    statement = models.TextField(_("statement"))
+    status = models.CharField(_("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.PENDING)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    reply = models.TextField(_("reply"), blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"appeal #{self.pk} on penalty #{self.penalty_id}"
+
+    def transition(self, *, to: str) -> None:
+        """Move to status `to`, or raise TransitionNotAllowed for an undeclared edge."""
+        if to not in APPEAL_TRANSITIONS[AppealStatus(self.status)]:
+            raise TransitionNotAllowed(f"appeal {self.pk}: {self.status} -> {to}")
+        self.status = to
+
+
+class IdentityBan(models.Model):
+    """A real identity (by its keyed hash only) that may not open a new account, for a while or for ever."""
+
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    until = models.DateTimeField(_("until"), null=True, blank=True, help_text=_("Empty: for ever."))
+    penalty = models.ForeignKey(Penalty, on_delete=models.CASCADE, related_name="identity_bans")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity ban")
+        verbose_name_plural = _("identity bans")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"ban {self.fingerprint[:8]}… until {self.until or 'ever'}"
+
+
+class ReportCategory(models.TextChoices):
+    ILLEGAL = "illegal", _("Illegal content")
+    FRAUD = "fraud", _("Fraud")
+    RUMOUR = "rumour", _("Rumour or false information")
+    PORNOGRAPHY = "pornography", _("Pornography")
+    HARASSMENT = "harassment", _("Harassment")
+    IMPERSONATION = "impersonation", _("Impersonation")
+    OTHER = "other", _("Other")
+
+
+class CaseOutcome(models.TextChoices):
+    PENDING = "", _("Waiting for review")
+    ACTION = "action", _("Action taken")
+    DISMISSED = "dismissed", _("No violation found")
+
+
+class ReportCase(models.Model):
+    """The reports on one target merged into one queue item, with the target as it was first reported."""
+
+    item = models.OneToOneField(ReviewItem, on_delete=models.CASCADE, primary_key=True, related_name="report_case")
+    target_key = models.CharField(_("target type"), max_length=40)
+    # Whose record the decision counts on; kept even if the reported content is deleted.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="report_cases_about")
+    # Text and image names at the first report, so the case survives the author deleting it.
+    snapshot = models.JSONField(default=dict, blank=True)
+    report_count = models.PositiveIntegerField(_("reports"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CaseOutcome.choices, blank=True, default="")
+    penalty = models.ForeignKey(Penalty, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("report case")
+        verbose_name_plural = _("report cases")
+
+    def __str__(self) -> str:
+        return f"case {self.item_id} ({self.target_key})"
+
+
+class Report(models.Model):
+    """One user's report of one target; reports on the same target share a case."""
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 related_name="reports_made", verbose_name=_("reporter"))
+    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
+    category = models.CharField(_("category"), max_length=20, choices=ReportCategory.choices)
+    text = models.TextField(_("what is wrong"), blank=True)
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["reporter", "created_at"])]
+        constraints = [
+            # One report per person per case: a second click does not count twice.
+            models.UniqueConstraint(fields=["case", "reporter"], name="report_once_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report #{self.pk} ({self.category})"

@@ -41,6 +41,9 @@ class ReviewKind:
     # Template for the item's body on the review page; receives item, obj and context().
     template: str = "moderation/kinds/default.html"
     decisions: tuple[DecisionOption, ...] = field(default_factory=tuple)
+    # The note's label and help on the decision form when the kind gives it a meaning (the reason the user reads).
+    note_label: Any = ""
+    note_help: Any = ""
 
     def context(self, *, item: ReviewItem, obj: Any, reviewer) -> dict:
         """Extra template context for the item page."""
@@ -53,6 +56,27 @@ class ReviewKind:
     def decide(self, *, item: ReviewItem, obj: Any, reviewer, decision: str, reason_code: str, note: str) -> None:
         """Apply the decision to `obj`; runs inside the queue's transaction with the item locked."""
         raise NotImplementedError
+
+    def extra_fields(self, *, item: ReviewItem, obj: Any, reviewer) -> dict:
+        """Form fields beyond decision, reason and note (a rule, a duration); their values reach decide_with()."""
+        return {}
+
+    def clean_extra(self, *, item: ReviewItem, obj: Any, reviewer, decision: str, extra: dict) -> dict[str, str]:
+        """Errors in the extra values for this decision as {field: message}; asked by the form and again by the queue."""
+        return {}
+
+    def initial(self, *, item: ReviewItem, obj: Any, reviewer) -> dict:
+        """Initial values of the decision form (a suggested decision)."""
+        return {}
+
+    def conflict(self, *, item: ReviewItem, reviewer) -> str:
+        """Why this reviewer may not judge this item for a reason of the kind (an appeal of their own action); "" if none."""
+        return ""
+
+    def decide_with(self, *, item: ReviewItem, obj: Any, reviewer, decision: str, reason_code: str, note: str,
+                    extra: dict) -> None:
+        """decide() with the extra fields' values; kinds that declare extra fields override this instead."""
+        self.decide(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note)
 
     def flag_text(self, flag: dict) -> Any:
         """The text shown for one flag; override to translate by its code (the stored text is a record)."""

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import audit, registry
-from .models import PENDING_STATUSES, AuditEntry, ReviewItem
+from .models import PENDING_STATUSES, AuditEntry, IdentityBan, Penalty, ReviewItem, Rung, Strike
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,128 @@ def flag_rows(item: ReviewItem, kind: registry.ReviewKind | None = None) -> list
         text = kind.flag_text(flag) if kind else flag.get("text", "")
         rows.append({"code": str(flag.get("code", "")), "text": text, "users": users})
     return rows
+
+
+# --- Enforcement: penalties in force, strikes, closures, bans -------------------------------
+
+# The user object carries its penalties for the rest of the request: every policy check after the
+# first (the gate, the page, the service) costs no query.
+PENALTY_CACHE_ATTR = "_moderation_penalties"
+
+
+def strike_window() -> timedelta:
+    """How far back strikes count towards the suggested rung (STRIKE_WINDOW_DAYS, default 180)."""
+    return timedelta(days=getattr(settings, "STRIKE_WINDOW_DAYS", 180))
+
+
+def penalties_in_force(user) -> list:
+    """The penalties on `user`'s personal account in force now, most severe first (one query per user object)."""
+    if user is None or getattr(user, "pk", None) is None:
+        return []
+    cached = getattr(user, PENALTY_CACHE_ATTR, None)
+    if cached is None:
+        cached = list(Penalty.objects.filter(user_id=user.pk).in_force().order_by("-action", "ends_at"))
+        setattr(user, PENALTY_CACHE_ATTR, cached)
+    now = timezone.now()
+    # Compared with now on every call: a penalty ends by itself, even halfway through a request.
+    return [p for p in cached if p.is_in_force(now)]
+
+
+def forget_penalties(user) -> None:
+    """Drop what penalties_in_force() cached on this user object (after applying or lifting one)."""
+    if user is None:
+        return
+    try:
+        # delattr, not a look into __dict__: request.user is a SimpleLazyObject that forwards it.
+        delattr(user, PENALTY_CACHE_ATTR)
+    except AttributeError:
+        pass
+
+
+def user_is_closed(user) -> bool:
+    """Whether the user's account is closed now (its content is hidden, it may not be used)."""
+    return any(p.action >= Rung.CLOSE for p in penalties_in_force(user))
+
+
+def closed_user_ids():
+    """A subquery of the ids of closed accounts, for `.exclude(author_id__in=closed_user_ids())`."""
+    return Penalty.objects.in_force().filter(action__gte=Rung.CLOSE, user__isnull=False).values("user_id")
+
+
+def public_account_penalty(account):
+    """The most severe penalty in force on one public account, or None (cached on the account object)."""
+    if account is None or account.pk is None:
+        return None
+    cached = getattr(account, PENALTY_CACHE_ATTR, None)
+    if cached is None:
+        ct = ContentType.objects.get_for_model(account)
+        cached = list(Penalty.objects.filter(content_type=ct, object_id=account.pk).in_force()
+                      .order_by("-action", "ends_at"))
+        setattr(account, PENALTY_CACHE_ATTR, cached)
+    now = timezone.now()
+    return next((p for p in cached if p.is_in_force(now)), None)
+
+
+def identity_banned(fingerprint: str):
+    """The ban in force on this identity fingerprint (the longest one), or None."""
+    if not fingerprint:
+        return None
+    now = timezone.now()
+    return (IdentityBan.objects.filter(fingerprint=fingerprint, lifted_at__isnull=True)
+            .filter(Q(until__isnull=True) | Q(until__gt=now))
+            .order_by(F("until").desc(nulls_first=True)).first())
+
+
+def suggested_rung(user, now=None) -> int:
+    """One rung above the most severe strike of the window that was not overturned; a warning when none."""
+    now = now or timezone.now()
+    top = None
+    if user is not None:
+        top = (Strike.objects.filter(user=user, overturned_at__isnull=True, created_at__gte=now - strike_window())
+               .aggregate(top=Max("severity"))["top"])
+    if top is None:
+        return Rung.WARN
+    return min((r for r in Rung.values if r > top), default=Rung.CLOSE)
+
+
+def strike_history(user, *, window_only: bool = True) -> list:
+    """The user's strikes, newest first (those of the strike window only, unless told otherwise)."""
+    if user is None:
+        return []
+    qs = Strike.objects.filter(user=user).select_related("penalty")
+    if window_only:
+        qs = qs.filter(created_at__gte=timezone.now() - strike_window())
+    return list(qs.order_by("-created_at", "-pk"))
+
+
+def status_for(user) -> dict:
+    """What /me/status/ shows: penalties in force, every action with its appeal, the strikes (three queries)."""
+    from .appeals import appeal_refusal
+
+    now = timezone.now()
+    penalties = list(Penalty.objects.filter(owner=user).select_related("appeal", "content_type")
+                     .order_by("-created_at", "-pk"))
+    for penalty in penalties:
+        penalty.in_force_now = penalty.is_in_force(now)
+        penalty.appeal_refusal = appeal_refusal(penalty, now=now)
+        penalty.appeal_record = getattr(penalty, "appeal", None)
+    window_start = now - strike_window()
+    strikes = strike_history(user, window_only=False)
+    for strike in strikes:
+        strike.in_window = strike.created_at >= window_start and strike.overturned_at is None
+    return {
+        "in_force": [p for p in penalties if p.in_force_now],
+        "penalties": penalties,
+        "strikes": strikes,
+        "appeals": [p.appeal_record for p in penalties if p.appeal_record is not None],
+        "window_days": strike_window().days,
+    }
+
+
+def closure_for(user):
+    """The closure in force on the user's personal account (with its identity bans), or None."""
+    closure = next((p for p in penalties_in_force(user) if p.action >= Rung.CLOSE), None)
+    if closure is None:
+        return None
+    return (Penalty.objects.select_related("appeal").prefetch_related("identity_bans")
+            .filter(pk=closure.pk).first())

@@ -58,6 +58,9 @@ def _check_may_claim(item: ReviewItem, reviewer) -> None:
         raise QueueError(_("You are not allowed to review this kind of item."))
     if registry.has_conflict(reviewer, item.subject):
         raise QueueError(_("You may not review an item of your own or of a friend."))
+    reason = kind.conflict(item=item, reviewer=reviewer)
+    if reason:
+        raise QueueError(reason)
 
 
 def _take(item: ReviewItem, reviewer, now) -> ReviewItem:
@@ -104,15 +107,21 @@ def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem |
     else:
         candidates = candidates.select_for_update()
     conflicted: set[int] = set()
+    skipped: set[int] = set()
+    kinds = registry.kinds()
     while True:
         with transaction.atomic():
-            item = candidates.exclude(subject_id__in=conflicted).first()
+            item = candidates.exclude(subject_id__in=conflicted).exclude(pk__in=skipped).first()
             if item is None:
                 return None
             # Conflict checks are opaque callables (friendship lives in social), so they run here,
             # once per subject; a conflicting subject is left out of the next round.
             if registry.has_conflict(reviewer, item.subject):
                 conflicted.add(item.subject_id)
+                continue
+            # A kind's own conflict (the appeal of one's own action) concerns that item only.
+            if kinds[item.kind].conflict(item=item, reviewer=reviewer):
+                skipped.add(item.pk)
                 continue
             return _take(item, reviewer, now)
 
@@ -139,8 +148,12 @@ def review_item_release(*, item: ReviewItem, reviewer) -> ReviewItem:
     return item
 
 
-def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code: str = "", note: str = "") -> ReviewItem:
-    """Decide an item the reviewer holds: exactly one decision, whatever the clicks and races."""
+def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code: str = "", note: str = "",
+                       extra: dict | None = None) -> ReviewItem:
+    """Decide an item the reviewer holds: exactly one decision, whatever the clicks and races.
+
+    `extra`: the values of the kind's extra_fields(), checked again here by its clean_extra().
+    """
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
         if item.status == ItemStatus.DECIDED:
@@ -164,7 +177,12 @@ def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code
             raise QueueError(_("Choose a reason."))
         if option.note_required and not note.strip():
             raise QueueError(_("Write a note for this decision."))
-        kind.decide(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note)
+        extra = dict(extra or {})
+        errors = kind.clean_extra(item=item, obj=obj, reviewer=reviewer, decision=decision, extra=extra)
+        if errors:
+            raise QueueError(next(iter(errors.values())))
+        kind.decide_with(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note,
+                         extra=extra)
         item.transition(to=ItemStatus.DECIDED)
         item.decision = decision
         item.reason_code = reason_code

@@ -11,4 +11,6 @@ urlpatterns = [
     path("items/<int:pk>/claim/", views.claim, name="claim"),
     path("items/<int:pk>/release/", views.release, name="release"),
     path("items/<int:pk>/decide/", views.decide, name="decide"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

@@ -1,9 +1,12 @@
 """The moderators' review queue: thin views over selectors and services; 404 for anyone who may not review."""
 
+import csv
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,10 +16,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from . import registry, selectors, services
+from .dashboard import audit_filtered, dashboard_for
 from .forms import DecisionForm
 from .models import ItemStatus
 
 QUEUE_PAGE_SIZE = 50
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count (from a query the page runs anyway) instead of counting again."""
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 def _require_reviewer(request) -> dict:
@@ -48,8 +64,10 @@ def queue(request):
     if kind and kind not in kinds:
         raise Http404
     items, lapsed = selectors.queue_for(request.user, kind=kind or None)
-    page = Paginator(items, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     stats = selectors.queue_stats(request.user)
+    # The per-kind counts are already there: the paginator need not count 100,000 rows a second time.
+    total = sum(s["count"] for s in stats if not kind or s["key"] == kind)
+    page = _CountedPaginator(items, QUEUE_PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     return render(request, "moderation/queue.html", {
         "page": page, "rows": selectors.annotate_rows(page.object_list, lapsed=lapsed),
         "stats": stats, "totals": selectors.queue_totals(stats), "current_kind": kind,
@@ -70,6 +88,23 @@ def claim_next(request):
     return redirect("moderation:item", pk=item.pk)
 
 
+def _decision_form(request, item, kind, obj, data=None) -> DecisionForm:
+    """The decision form with the kind's options, extra fields, their check and initial values."""
+    reviewer = request.user
+    form = DecisionForm(
+        data, options=kind.options(item=item, obj=obj, reviewer=reviewer),
+        extra_fields=kind.extra_fields(item=item, obj=obj, reviewer=reviewer),
+        clean_extra=lambda decision, extra: kind.clean_extra(item=item, obj=obj, reviewer=reviewer,
+                                                             decision=decision, extra=extra),
+        initial=kind.initial(item=item, obj=obj, reviewer=reviewer) if data is None else None,
+    )
+    if kind.note_label:
+        form.fields["note"].label = kind.note_label
+    if kind.note_help:
+        form.fields["note"].help_text = kind.note_help
+    return form
+
+
 def _render_item(request, item, kind, *, form=None, unsaved_note: str = "", status: int = 200):
     holds_claim = item.is_claimed_by(request.user)
     obj = item.target
@@ -82,9 +117,10 @@ def _render_item(request, item, kind, *, form=None, unsaved_note: str = "", stat
             }
         elif registry.has_conflict(request.user, item.subject):
             block_reason = _("You may not review an item of your own or of a friend.")
-    options = kind.options(item=item, obj=obj, reviewer=request.user) if holds_claim else ()
+        else:
+            block_reason = kind.conflict(item=item, reviewer=request.user)
     if holds_claim and form is None:
-        form = DecisionForm(options=options)
+        form = _decision_form(request, item, kind, obj)
     decision_label, reason_label = kind.decision_labels(decision=item.decision, reason_code=item.reason_code)
     # The kind's body gets exactly the context its kind gives it, not this page's variables.
     kind_body = render_to_string(kind.template, {
@@ -139,17 +175,17 @@ def decide(request, pk: int):
     item, kind = _item_or_404(request, pk)
     form = None
     if item.is_claimed_by(request.user):
-        form = DecisionForm(request.POST, options=kind.options(item=item, obj=item.target, reviewer=request.user))
+        form = _decision_form(request, item, kind, item.target, data=request.POST)
         if not form.is_valid():
             return _render_item(request, item, kind, form=form, status=400)
         values = {"decision": form.cleaned_data["decision"], "reason_code": form.reason_code,
-                  "note": form.cleaned_data["note"]}
+                  "note": form.cleaned_data["note"], "extra": form.extra}
     else:
         # Without a live claim (a double submit, a lapsed claim) the service gives the answer:
         # harmless for a repeat of the decision already made, a clear refusal otherwise.
         decision = request.POST.get("decision", "")
         values = {"decision": decision, "reason_code": request.POST.get(DecisionForm.reason_field(decision), ""),
-                  "note": request.POST.get("note", "")}
+                  "note": request.POST.get("note", ""), "extra": None}
     try:
         services.review_item_decide(item=item, reviewer=request.user, **values)
     except services.QueueError as exc:
@@ -158,3 +194,50 @@ def decide(request, pk: int):
         return _render_item(request, item, kind, form=form, unsaved_note=values["note"], status=409)
     messages.success(request, _("Your decision is recorded."))
     return redirect("moderation:queue")
+
+
+@login_required
+@require_safe
+def dashboard(request):
+    """Queue sizes and the oldest item per kind, and decisions per day of the last 30 days as an SVG chart."""
+    _require_reviewer(request)
+    return render(request, "moderation/dashboard.html", dashboard_for(request.user))
+
+
+class _Echo:
+    """A file-like object whose write() returns the line: csv.writer then yields rows to a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet would run a cell starting with these as a formula: the export is data, never code.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+AUDIT_CSV_HEADER = ["id", "created_at", "actor_id", "action", "target_type", "target_id", "reason", "data",
+                    "prev_hash", "entry_hash"]
+
+
+@login_required
+@require_safe
+def audit_export(request):
+    """The audit log as CSV, streamed, filtered like the console (actor, action, target, dates); staff only."""
+    if not (request.user.is_staff and request.user.has_perm("moderation.view_auditentry")):
+        raise Http404
+    entries, _values = audit_filtered(request.GET)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(AUDIT_CSV_HEADER)
+        for e in entries.iterator(chunk_size=2000):
+            yield writer.writerow([_cell(v) for v in (
+                e.pk, e.created_at.isoformat(), e.actor_id, e.action, e.target_type, e.target_id, e.reason,
+                json.dumps(e.data, ensure_ascii=False, sort_keys=True), e.prev_hash, e.entry_hash)])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{timezone.localdate():%Y%m%d}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

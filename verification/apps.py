@@ -11,5 +11,7 @@ class VerificationConfig(AppConfig):
         from moderation import registry
 
         from .review import DocumentReviewKind
+        from .vouch_review import VouchReviewKind
 
         registry.register(DocumentReviewKind())
+        registry.register(VouchReviewKind())

@@ -28,3 +28,12 @@ def process_stuck_submissions() -> int:
     for submission_id in ids:
         process_submission_images.delay(submission_id=submission_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def vouch_cases_tick() -> dict:
+    """Every 5 minutes (beat): expire old vouch requests, end cases that cannot finish, grant after the window."""
+    from .vouch_services import vouch_cases_tick as tick
+
+    # Each case is handled in its own transaction and only when still due, so a re-run changes nothing.
+    return tick()

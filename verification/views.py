@@ -19,7 +19,7 @@ from accounts.views import handle_validation_error
 from moderation import audit
 from moderation.services import review_item_touch
 
-from . import selectors, services
+from . import selectors, services, vouch_selectors
 from .forms import DocumentKindChoiceForm, DocumentSubmissionForm
 from .models import DocumentSubmission
 from .watermark import watermark, watermark_text
@@ -28,10 +28,12 @@ from .watermark import watermark, watermark_text
 @login_required
 @require_safe
 def hub(request):
-    """The user's level, what each level unlocks, the ways up and the state of their document case."""
+    """The user's level, what each level unlocks, the ways up and the state of their document and vouch cases."""
     return render(request, "verification/hub.html", {
         "levels": Level,
         "submission": selectors.submission_latest_for(request.user),
+        "vouch_case": vouch_selectors.vouch_case_latest_for(request.user),
+        "vouch_requests_waiting": vouch_selectors.vouch_requests_pending_count(request.user),
     })
 
 

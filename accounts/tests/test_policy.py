@@ -17,6 +17,9 @@ TABLE = [
     (Action.VOUCH, [False, False, True]),
     (Action.REGISTER_PUBLIC_ACCOUNT, [False, False, True]),
     (Action.APPLY_QUALIFICATION, [False, False, True]),
+    (Action.EDIT_CONTENT, [True, True, True]),
+    (Action.PUBLISH_ARTICLE, [False, False, True]),
+    (Action.LOG_IN, [True, True, True]),
 ]
 
 
@@ -47,3 +50,28 @@ def test_anonymous_and_inactive_are_refused(user):
     user.is_active = False
     user.level = Level.VERIFIED
     assert not policy.check(user, Action.POST_MOMENT)
+
+
+def test_a_registered_restriction_refuses_and_can_be_removed(level2_user):
+    def no_comments(user, action):
+        return policy.Decision(False, reason="no") if action == Action.COMMENT else None
+
+    policy.register_restriction(no_comments)
+    try:
+        assert not policy.check(level2_user, Action.COMMENT)
+        assert policy.check(level2_user, Action.POST_MOMENT)
+    finally:
+        policy.unregister_restriction(no_comments)
+    assert policy.check(level2_user, Action.COMMENT)
+
+
+def test_identity_allowed_asks_the_registered_checks():
+    def banned(fingerprint):
+        return policy.Decision(False, reason="banned") if fingerprint == "bad" else None
+
+    assert policy.identity_allowed("bad")
+    policy.register_identity_check(banned)
+    try:
+        assert not policy.identity_allowed("bad") and policy.identity_allowed("good")
+    finally:
+        policy.unregister_identity_check(banned)

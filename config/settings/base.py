@@ -202,6 +202,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-decided-documents": {"task": "verification.tasks.purge_decided_documents", "schedule": 60 * 60},
     "process-stuck-submissions": {"task": "verification.tasks.process_stuck_submissions", "schedule": 10 * 60},
+    "penalties-notify-ended": {"task": "moderation.tasks.penalties_notify_ended", "schedule": 10 * 60},
     "vouch-cases-tick": {"task": "verification.tasks.vouch_cases_tick", "schedule": 5 * 60},
     "qualifications-remind": {"task": "publicaccounts.tasks.qualifications_remind", "schedule": 60 * 60 * 6},
 }
@@ -241,6 +242,11 @@ DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 # --- Review queue (moderation) ---------------------------------------------
 REVIEW_SLA_HOURS = env.int("REVIEW_SLA_HOURS", default=24)
 REVIEW_CLAIM_TIMEOUT_MINUTES = env.int("REVIEW_CLAIM_TIMEOUT_MINUTES", default=30)
+
+# --- Enforcement ladder, reports, appeals ----------------------------------
+STRIKE_WINDOW_DAYS = env.int("STRIKE_WINDOW_DAYS", default=180)
+REPORTS_PER_DAY = env.int("REPORTS_PER_DAY", default=20)
+APPEAL_WINDOW_DAYS = env.int("APPEAL_WINDOW_DAYS", default=30)
 
 # --- Document verification -------------------------------------------------
 DOCUMENT_MAX_SUBMISSIONS = env.int("DOCUMENT_MAX_SUBMISSIONS", default=5)

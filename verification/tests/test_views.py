@@ -43,7 +43,8 @@ def test_hub_shows_level_unlocks_and_ways_up(client, user):
     assert "0 · Registered" in html and "What each level unlocks" in html
     assert "Friends, moments, comments, reports" in html and "Vouching for others, public accounts" in html
     assert 'href="/me/phone/"' in html and f'href="{DOCUMENT}"' in html
-    assert "Coming soon" in html and "/verify/vouch/" not in html
+    # Vouching is a real way up now (it said "coming soon" before the vouching issue).
+    assert "Coming soon" not in html and 'href="/verify/vouch/"' in html
 
 
 def test_hub_for_a_verified_user_offers_no_upload(client, level2_user):

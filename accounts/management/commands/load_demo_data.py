@@ -60,6 +60,7 @@ class Command(BaseCommand):
                     identity.save(update_fields=["status", "confirmed_at"])
         self._social()
         self._verification()
+        self._publicaccounts()
         self.stdout.write(self.style.SUCCESS("Demo accounts ready. Password for all: " + PASSWORD))
         for email, *_rest in ACCOUNTS:
             self.stdout.write(f"  {email}")
@@ -79,12 +80,21 @@ class Command(BaseCommand):
         return user
 
     def _verification(self) -> None:
-        """A pending document in the review queue, so moderators have something to claim."""
+        """A pending document and a flagged vouch case in the queue; friends ready to vouch."""
         try:
-            from verification.demo import load_demo_verification
+            from verification.demo import load_demo_verification, load_demo_vouching
         except ImportError:
             return
         load_demo_verification()
+        load_demo_vouching()
+
+    def _publicaccounts(self) -> None:
+        """level2 runs a public account with a reproduction licence and a few articles."""
+        try:
+            from publicaccounts.demo import load_demo_publicaccounts
+        except ImportError:
+            return
+        load_demo_publicaccounts()
 
     def _social(self) -> None:
         """Make level1 and level2 friends with a first moment, if the social app offers it."""

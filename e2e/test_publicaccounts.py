@@ -1,0 +1,127 @@
+"""Register a public account -> apply for a reproduction licence -> compliance approves in /review/ ->
+the owner reproduces a political article crediting its source -> the mark shows on the article and the account."""
+
+import importlib
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, hotp_value
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.tests.factories import PASSWORD, Level2UserFactory
+from core.testing import uploads_dir
+from publicaccounts.models import PublicAccount, Qualification, QualificationStatus
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def _log_in(page, email, *, totp_secret: str | None = None):
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    if totp_secret:
+        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+        code = hotp_value(totp_secret, int(time.time()) // 30)
+        page.fill("input[name=code]", f"{code:06d}")
+        page.click("form[action='/accounts/2fa/authenticate/'] button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/" not in url)
+
+
+def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_page):
+    # A transactional test starts from a flushed database: seed what data migrations would.
+    importlib.import_module("publicaccounts.migrations.0002_seed_reserved_terms").forwards(apps, None)
+    owner = Level2UserFactory(email="publisher@example.com")
+    officer = Level2UserFactory(email="compliance@example.com")
+    officer.groups.add(Group.objects.get_or_create(name="compliance")[0])
+    TOTP.activate(officer, TOTP_SECRET)
+
+    me = new_page()
+    _log_in(me, owner.email)
+
+    # 1. Register the account.
+    me.goto("/publicaccounts/new/")
+    me.fill("input[name=name]", "Garden Gazette")
+    me.fill("input[name=handle]", "garden-gazette")
+    me.fill("textarea[name=introduction]", "Local life, and current affairs from news units.")
+    me.select_option("select[name=category]", "news")
+    me.check("input[name=operator_type][value=individual]")
+    me.click("main form button[type=submit]")
+    me.wait_for_url(re.compile(r"/p/garden-gazette/$"))
+    assert me.locator("h1#account-name").inner_text() == "Garden Gazette"
+    account = PublicAccount.objects.get(handle="garden-gazette")
+    assert account.status == "active"
+    # No licence yet: political news is offered disabled, with the reason.
+    me.goto("/p/garden-gazette/articles/new/")
+    assert me.locator("input[name=category][value=political_news]").is_disabled()
+    assert me.locator("text=needs a news-service licence").first.is_visible()
+
+    # 2. Apply for a reproduction licence with a scan.
+    me.goto("/p/garden-gazette/qualifications/new/")
+    today = timezone.localdate()
+    me.check("input[name=licence_type][value=reproduction]")
+    me.fill("input[name=licence_number]", "10120230042")
+    me.fill("input[name=issuing_authority]", "Beijing Cyberspace Administration")
+    me.fill("input[name=valid_from]", (today - timedelta(days=30)).isoformat())
+    me.fill("input[name=valid_until]", (today + timedelta(days=365)).isoformat())
+    me.set_input_files("input[name=scan]", str(uploads_dir() / "id-back-plain.png"))
+    me.click("main form button[type=submit]")
+    me.wait_for_url(re.compile(r"/p/garden-gazette/$"))
+    assert me.locator("text=Compliance staff will review it").first.is_visible()
+    qualification = Qualification.objects.get(account=account)
+    assert qualification.status == QualificationStatus.PENDING
+
+    # 3. The compliance officer logs in with TOTP, claims the item in /review/ and approves it.
+    staff = new_page()
+    _log_in(staff, officer.email, totp_secret=TOTP_SECRET)
+    staff.goto("/review/?kind=qualification")
+    staff.click("form[action='/review/claim-next/'] >> text=Claim the next item")
+    staff.wait_for_url(re.compile(r"/review/items/\d+/$"))
+    assert staff.locator(".licence-number").inner_text() == "10120230042"
+    # The scan is served to the claim holder (permission-checked, audited, watermarked).
+    scan = staff.locator("img.pa-scan")
+    scan.wait_for()
+    staff.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=scan.element_handle())
+    staff.check("input[name=decision][value=approve]")
+    staff.click("form.decision-form button[type=submit]")
+    staff.wait_for_url(re.compile(r"/review/$"))
+    qualification.refresh_from_db()
+    assert qualification.status == QualificationStatus.APPROVED
+
+    # 4. The owner reproduces a political article, crediting the source.
+    me.goto("/p/garden-gazette/articles/new/")
+    assert me.locator("input[name=origin][value=original]").is_disabled()
+    me.fill("input[name=title]", "State Council meets on jobs")
+    me.fill("textarea[name=body]", "The State Council **met** today.\n\n<script>alert(1)</script>")
+    me.check("input[name=category][value=political_news]")
+    me.check("input[name=origin][value=reproduced]")
+    me.fill("input[name=source_unit]", "Xinhua News Agency")
+    me.fill("input[name=original_author]", "Li Ming")
+    me.fill("input[name=original_title]", "State Council executive meeting on employment")
+    me.fill("input[name=original_url]", "https://www.news.cn/politics/1.html")
+    me.click("main form button[type=submit]")
+    me.wait_for_url(re.compile(r"/p/garden-gazette/a/\d+/$"))
+
+    # 5. The mark and the source show on the article, and the mark on the account page, to anyone.
+    reader = new_page()
+    reader.goto(me.url)
+    assert reader.locator("h1").inner_text() == "State Council meets on jobs"
+    assert reader.locator(".pa-body strong").inner_text() == "met"
+    assert reader.locator(".pa-body script").count() == 0
+    source = reader.locator("#source")
+    assert "Xinhua News Agency" in source.inner_text()
+    assert "Li Ming" in source.inner_text()
+    assert "State Council executive meeting on employment" in source.inner_text()
+    mark = reader.locator(".news-mark")
+    assert "10120230042" in mark.inner_text()
+    assert "Beijing Cyberspace Administration" in mark.inner_text()
+    assert (today + timedelta(days=365)).isoformat() in mark.inner_text()
+    reader.goto("/p/garden-gazette/")
+    assert "10120230042" in reader.locator("#marks .news-mark").inner_text()
+    assert reader.locator("text=State Council meets on jobs").first.is_visible()

@@ -1,0 +1,96 @@
+"""An applicant asks three friends in the browser, each confirms in their own browser, and after the waiting
+period the applicant is at level 2.
+
+All four browsers come from 127.0.0.1, as in any local run: VOUCH_IGNORE_PRIVATE_IPS makes the
+shared-address rule skip loopback and private addresses (production never sets it), while each
+browser still gets its own device cookie, so the case is not flagged.
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from accounts.models import Level, LevelSource, User
+from accounts.tests.factories import PASSWORD
+from verification.models import VouchCase, VouchCaseStatus
+from verification.tasks import vouch_cases_tick
+from verification.tests.vouch_helpers import make_applicant, make_voucher, unique_id_number
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, email):
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def _nickname(user, name):
+    user.profile.nickname = name
+    user.profile.save(update_fields=["nickname"])
+
+
+def test_three_friends_vouch_and_the_applicant_reaches_level_2(new_page, settings):
+    settings.VOUCH_IGNORE_PRIVATE_IPS = True
+    applicant = make_applicant(email="applicant@example.com")
+    _nickname(applicant, "Applicant")
+    # Verified by document 31 days ago, friends for 8 days: every rule is met.
+    vouchers = [make_voucher(applicant, email=f"voucher{i}@example.com", verified_days=31, friend_days=8)
+                for i in range(3)]
+    for i, voucher in enumerate(vouchers):
+        _nickname(voucher, f"Voucher {i}")
+    # A fourth friend, too recent: listed, not selectable, with the reason.
+    recent = make_voucher(applicant, email="recent@example.com", friend_days=2)
+    _nickname(recent, "Recent friend")
+
+    me = new_page()
+    _log_in(me, "applicant@example.com")
+    me.goto("/verify/")
+    me.click("#way-vouch a.button")
+    me.wait_for_url("**/verify/vouch/")
+    assert me.is_disabled(f"#voucher-{recent.pk}")
+    assert me.locator(f"#why-{recent.pk}").inner_text().startswith("Friends for less than 7 days")
+    me.select_option("select[name=kind]", "resident_id")
+    me.fill("input[name=real_name]", "王小明")
+    me.fill("input[name=document_number]", unique_id_number())
+    for voucher in vouchers:
+        me.check(f"#voucher-{voucher.pk}")
+    me.click("form.vouch-form button[type=submit]")
+    me.wait_for_selector("#vouch-case[data-status=collecting]")
+    assert me.locator("text=Your friends have been asked.").is_visible()
+    case = VouchCase.objects.get(applicant=applicant)
+
+    for voucher in vouchers:
+        page = new_page()
+        _log_in(page, voucher.email)
+        page.goto("/verify/vouches/")
+        card = page.locator(f"#request-{case.requests.get(voucher=voucher).pk}")
+        assert card.locator(".claimed-name").inner_text() == "王小明"
+        assert "*" in card.locator(".masked-number").inner_text()
+        assert card.locator(".liability").is_visible()
+        card.locator("input[name=statement]").check()
+        card.locator(".confirm-form button[type=submit]").click()
+        page.wait_for_selector("text=Thank you. Your confirmation is recorded.")
+        assert page.locator(f"#answered-{case.requests.get(voucher=voucher).pk}[data-status=confirmed]").count() == 1
+
+    case.refresh_from_db()
+    assert case.status == VouchCaseStatus.CHALLENGE, "the case was flagged instead of entering the window"
+    me.goto("/verify/vouch/")
+    assert me.locator("#vouch-case[data-status=challenge]").is_visible()
+    assert me.locator("text=Your friends confirmed your real name").is_visible()
+
+    # The waiting period passes; the beat task runs.
+    with time_machine.travel(case.challenge_ends_at + timedelta(minutes=1), tick=True):
+        result = vouch_cases_tick.delay().get()
+        assert result["granted"] == 1
+        me.goto("/verify/vouch/")
+        assert me.locator("#vouch-case[data-status=granted]").is_visible()
+        assert me.locator("text=Your identity is verified: you are at level 2.").is_visible()
+        me.goto("/verify/")
+        assert me.locator("text=2 · Identity verified").first.is_visible()
+
+    applicant = User.objects.get(pk=applicant.pk)
+    assert applicant.level == Level.VERIFIED and applicant.level_source == LevelSource.VOUCH

@@ -1,0 +1,38 @@
+"""Seeded reserved terms and staff groups, English pages, and the people of the stories."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+from accounts.tests.factories import Level2UserFactory
+
+from .factories import confirm_identity, in_group, resident_id
+
+
+@pytest.fixture(autouse=True)
+def _seeded(db, client):
+    """What data migrations create (a transactional test's flush removes them), and English pages."""
+    importlib.import_module("publicaccounts.migrations.0002_seed_reserved_terms").forwards(apps, None)
+    for name in ("moderator", "compliance"):
+        Group.objects.get_or_create(name=name)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def owner(db):
+    """A level-2 user with a confirmed real identity."""
+    user = Level2UserFactory()
+    confirm_identity(user, resident_id(seq=100 + user.pk % 800))
+    return user
+
+
+@pytest.fixture
+def moderator(db):
+    return in_group(Level2UserFactory(), "moderator")
+
+
+@pytest.fixture
+def compliance(db):
+    return in_group(Level2UserFactory(), "compliance")

@@ -1,0 +1,206 @@
+"""Moderators' decisions on vouch cases, and what follows when a vouched identity is proven false.
+
+A false identity costs each voucher a strike and the right to vouch, drops the applicant back to
+level 1, and sends every other case those vouchers confirmed recently back to the queue.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
+from accounts.notifications import notify
+from moderation import audit, registry
+from moderation.models import ItemStatus, ReviewItem
+from moderation.services import QueueError, review_item_open
+
+from . import vouch_selectors as selectors
+from .vouch_models import StrikeReason, VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest, VouchRequestStatus
+from .vouch_services import (
+    REVIEW_KIND,
+    CapReached,
+    _cancel_pending,
+    _in_language_of,
+    _lock_items,
+    case_grant,
+    case_to_review,
+    lock_case,
+)
+
+APPROVE, REJECT, DOCUMENT, UPHOLD, FALSE_IDENTITY = "approve", "reject", "document", "uphold", "false_identity"
+
+
+def confirmed_count(case: VouchCase) -> int:
+    return VouchRequest.objects.filter(case=case, status=VouchRequestStatus.CONFIRMED).count()
+
+
+def _end(case: VouchCase, *, to: str, reviewer: User, note: str) -> None:
+    from accounts.services import identity_reject
+
+    case.transition(to=to)
+    case.decided_at = timezone.now()
+    case.decided_by = reviewer
+    case.note = note
+    case.save(update_fields=["status", "decided_at", "decided_by", "note"])
+    _cancel_pending(case)
+    identity_reject(identity=case.identity)
+    applicant = case.applicant
+    with _in_language_of(applicant):
+        if to == VouchCaseStatus.DOCUMENT_REQUIRED:
+            notify(user=applicant, kind="vouch.document_required", title=_("Please verify with a document"),
+                   body=_("A moderator could not confirm your identity through your friends. "
+                          "Please upload an identity document instead."), url=reverse("verification:document"))
+        else:
+            notify(user=applicant, kind="vouch.rejected", title=_("Your vouch case was not accepted"),
+                   body=_("A moderator could not confirm your identity through your friends. "
+                          "You can verify with an identity document."), url=reverse("verification:hub"))
+
+
+def vouch_case_decide(*, case: VouchCase, reviewer: User, decision: str, note: str = "",
+                      item: ReviewItem | None = None) -> VouchCase:
+    """Apply a queue decision to a case; called by the "vouch" kind inside the queue's transaction."""
+    with transaction.atomic():
+        case = lock_case(case)
+        if decision == FALSE_IDENTITY:
+            return vouch_identity_mark_false(case=case, moderator=reviewer, note=note, item=item)
+        if decision == UPHOLD:
+            if case.status != VouchCaseStatus.GRANTED:
+                raise QueueError(_("This decision is not available."))
+            audit.record(actor=reviewer, action="vouch.uphold", target=case, data={"item": getattr(item, "pk", None)})
+            return case
+        if case.status != VouchCaseStatus.REVIEW:
+            raise QueueError(_("This vouch case is no longer waiting for review."))
+        if decision == APPROVE:
+            if confirmed_count(case) < settings.VOUCH_REQUIRED:
+                raise QueueError(_("Fewer than %(n)d friends confirmed: this case cannot be approved.")
+                                 % {"n": settings.VOUCH_REQUIRED})
+            try:
+                case_grant(case, actor=reviewer)
+            except CapReached:
+                raise QueueError(_("This identity is already verified on the most accounts allowed. "
+                                   "It cannot be approved; reject it or ask for a document instead.")) from None
+            case.note = note
+            case.save(update_fields=["note"])
+        elif decision == REJECT:
+            _end(case, to=VouchCaseStatus.REJECTED, reviewer=reviewer, note=note)
+        elif decision == DOCUMENT:
+            _end(case, to=VouchCaseStatus.DOCUMENT_REQUIRED, reviewer=reviewer, note=note)
+        else:
+            raise QueueError(_("This decision is not available."))
+        # No note here: it is free text, and the audit log must never carry a name or a number.
+        audit.record(actor=reviewer, action=f"vouch.{decision}", target=case, data={"item": getattr(item, "pk", None)})
+    return case
+
+
+# --- A false identity and its consequences ----------------------------------------------
+
+def _recheck_flag(voucher_ids, false_case_id: int) -> dict:
+    with translation.override("en"):
+        return {"code": "recheck", "users": sorted(set(voucher_ids)), "false_case": false_case_id,
+                "text": _("A voucher of this case vouched for an identity that was found false: check it again.")}
+
+
+def _recheck(case_id: int, *, voucher_ids: list[int], false_case_id: int, moderator: User) -> str:
+    """Send one case confirmed by struck vouchers back to the queue; returns what happened (for the audit)."""
+    case = lock_case(case_id)
+    involved = list(VouchRequest.objects.filter(case=case, voucher_id__in=voucher_ids,
+                                                status=VouchRequestStatus.CONFIRMED).values_list("voucher_id", flat=True))
+    flag = _recheck_flag(involved, false_case_id)
+    if case.status == VouchCaseStatus.CHALLENGE:
+        case_to_review(case, flags=[flag], actor=moderator)
+    elif case.status in (VouchCaseStatus.GRANTED, VouchCaseStatus.REVIEW):
+        # A granted case keeps its level until a moderator decides (uphold, or false identity).
+        review_item_open(kind=REVIEW_KIND, target=case, subject=case.applicant,
+                         summary=f"{case.document_kind.name_en} / {case.document_kind.name_zh}", flags=[flag])
+    else:
+        # Still collecting: the struck voucher is flagged when the case reaches its quorum.
+        return "skipped"
+    audit.record(actor=moderator, action="vouch.recheck", target=case, data={"false_case": false_case_id})
+    return case.status
+
+
+def _withdraw_other_items(case: VouchCase, *, keep: ReviewItem | None, actor: User) -> None:
+    # Decided outside the queue (or through another item): nothing is left to decide on these.
+    for other in _lock_items(case):
+        if keep is not None and other.pk == keep.pk:
+            continue
+        other.transition(to=ItemStatus.WITHDRAWN)
+        other.save(update_fields=["status"])
+        audit.record(actor=actor, action=f"review.{REVIEW_KIND}.withdraw", target=other,
+                     reason="the identity was marked false")
+
+
+def may_mark_false(user: User) -> bool:
+    """Whether `user` may mark a vouched identity false (whoever may review vouch cases)."""
+    try:
+        kind = registry.get(REVIEW_KIND)
+    except KeyError:  # pragma: no cover - registered in ready()
+        return False
+    return registry.may_review(user, kind)
+
+
+def vouch_identity_mark_false(*, case: VouchCase, moderator: User, note: str,
+                              item: ReviewItem | None = None) -> VouchCase:
+    """A granted identity is false: level 1 again, strikes for the vouchers, their other cases re-checked."""
+    if not may_mark_false(moderator):
+        raise PermissionDenied("only moderators may mark a vouched identity false")
+    if registry.has_conflict(moderator, case.applicant):
+        raise QueueError(_("You may not review an item of your own or of a friend."))
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Write a note: why is this identity false?")})
+    now = timezone.now()
+    with transaction.atomic():
+        case = lock_case(case)
+        if case.status == VouchCaseStatus.FALSE_IDENTITY:
+            return case  # a double submit
+        if not case.can_transition(VouchCaseStatus.FALSE_IDENTITY):
+            raise QueueError(_("Only a granted vouch case can be marked false."))
+        case.transition(to=VouchCaseStatus.FALSE_IDENTITY)
+        case.decided_at = now
+        case.decided_by = moderator
+        case.note = note
+        case.save(update_fields=["status", "decided_at", "decided_by", "note"])
+        _withdraw_other_items(case, keep=item, actor=moderator)
+        RealIdentity.objects.filter(pk=case.identity_id).update(status=IdentityStatus.REVOKED)
+        # accounts has no service that lowers a level (it is a moderation decision): done here, locked.
+        applicant = User.objects.select_for_update().get(pk=case.applicant_id)
+        lowered = applicant.level >= Level.VERIFIED and applicant.level_source == LevelSource.VOUCH
+        if lowered:
+            applicant.level = Level.INDIRECT
+            applicant.level_source = LevelSource.PHONE
+            applicant.level_changed_at = now
+            applicant.save(update_fields=["level", "level_source", "level_changed_at"])
+        vouchers = list(User.objects.filter(vouch_requests__case=case,
+                                            vouch_requests__status=VouchRequestStatus.CONFIRMED).order_by("pk"))
+        for voucher in vouchers:
+            VoucherStrike.objects.get_or_create(user=voucher, case=case, defaults={
+                "reason": StrikeReason.FALSE_IDENTITY, "created_at": now, "created_by": moderator})
+            audit.record(actor=moderator, action="vouch.strike", target=voucher, data={"case": case.pk})
+        voucher_ids = [v.pk for v in vouchers]
+        since = now - timedelta(days=settings.VOUCH_RECHECK_DAYS)
+        rechecked = {}
+        for other_id in selectors.vouch_cases_confirmed_by(voucher_ids=voucher_ids, since=since,
+                                                           exclude_case_id=case.pk):
+            rechecked[str(other_id)] = _recheck(other_id, voucher_ids=voucher_ids, false_case_id=case.pk,
+                                                moderator=moderator)
+        # No note and no identity here: the audit log must never carry a name or a number.
+        audit.record(actor=moderator, action="vouch.false_identity", target=case, data={
+            "item": getattr(item, "pk", None), "level_lowered": lowered, "vouchers": voucher_ids,
+            "rechecked": rechecked})
+        with _in_language_of(applicant):
+            notify(user=applicant, kind="vouch.false_identity", title=_("Your identity could not be upheld"),
+                   body=_("A moderator found that the identity your friends confirmed is not true. You are back at "
+                          "level 1. To verify again, please upload an identity document."),
+                   url=reverse("verification:document"))
+        for voucher in vouchers:
+            with _in_language_of(voucher):
+                notify(user=voucher, kind="vouch.strike", title=_("You vouched for a false identity"),
+                       body=_("An identity you confirmed was found to be false. You received a strike and can no "
+                              "longer vouch for anyone. The other people you vouched for will be checked again."),
+                       url=reverse("verification:vouches"))
+    return case
