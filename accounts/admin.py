@@ -13,7 +13,16 @@ from core.admin import ReadOnlyAdminMixin
 
 from . import services
 from .forms import RevealForm
-from .models import AgreementAcceptance, AgreementVersion, IdentityReveal, PhoneNumber, Profile, RealIdentity, User
+from .models import (
+    AgreementAcceptance,
+    AgreementVersion,
+    DeletionRequest,
+    IdentityReveal,
+    PhoneNumber,
+    Profile,
+    RealIdentity,
+    User,
+)
 
 
 class ProfileInline(admin.StackedInline):
@@ -146,3 +155,13 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who asked to leave and when, and what became of it; the owner cancels, the beat task erases."""
+
+    list_display = ["id", "user", "status", "requested_at", "erase_after", "cancelled_at", "erased_at"]
+    list_filter = ["status"]
+    list_select_related = ["user"]
+    readonly_fields = list_display

@@ -102,3 +102,24 @@ class PhoneCodeForm(forms.Form):
 
 class RevealForm(forms.Form):
     reason = forms.CharField(label=_("Why do you need to see the full identity?"), max_length=300)
+
+
+class DeletionForm(forms.Form):
+    """Asking to delete the account: the password again (someone at an unlocked screen is not the owner)."""
+
+    password = forms.CharField(label=_("Your password"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    confirm = forms.BooleanField(
+        label=_("I understand that after the waiting period my account and everything in it are erased for good."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("This password is not right."))
+        return password

@@ -68,7 +68,7 @@ ACCOUNT_GATE_EXEMPT_PREFIXES = (
 
 
 def account_gate(request):
-    """Send a user the policy refuses LOG_IN (a closed account) to the page its Decision names."""
+    """Send a user the policy refuses LOG_IN (a closed account, one waiting to be deleted) to the page its Decision names."""
     user = request.user
     if not user.is_authenticated or request.path_info.startswith(ACCOUNT_GATE_EXEMPT_PREFIXES):
         return None

@@ -48,6 +48,13 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+# An erased account keeps its row (penalties, strikes and vouches point at it) under an address
+# that can never receive mail (RFC 2606 reserves .invalid), unique per account.
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+# What an erased account is called wherever its name appears, in the reader's language.
+ERASED_NICKNAME = _("Deleted user")
+
+
 class User(AbstractUser):
     """A person's account; the login is the email, the public face is the Profile."""
 
@@ -59,6 +66,8 @@ class User(AbstractUser):
     level_source = models.CharField(_("reached by"), max_length=16, choices=LevelSource.choices, blank=True, default="")
     level_changed_at = models.DateTimeField(_("level changed at"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    # Mirrors a live DeletionRequest so the policy check of every request costs no query for everyone else.
+    deletion_requested_at = models.DateTimeField(_("deletion requested at"), null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -76,7 +85,14 @@ class User(AbstractUser):
         return f"#{self.pk}"
 
     @property
+    def is_erased(self) -> bool:
+        """Whether this account was erased after its deletion (no query: the email tells)."""
+        return self.email.endswith(f"@{ERASED_EMAIL_DOMAIN}")
+
+    @property
     def display_name(self) -> str:
+        if self.is_erased:
+            return ERASED_NICKNAME
         profile = getattr(self, "profile", None)
         return profile.nickname if profile and profile.nickname else _("User %(id)s") % {"id": self.pk}
 
@@ -264,3 +280,60 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Leaving the network (DOMAIN.md §5) ---------------------------------------------------
+
+class DeletionStatus(models.TextChoices):
+    COOLING = "cooling", _("Waiting: can still be cancelled")
+    CANCELLED = "cancelled", _("Cancelled")
+    ERASED = "erased", _("Erased")
+
+
+class DeletionTransitionError(Exception):
+    """A change of a deletion request's status that DeletionRequest.TRANSITIONS does not declare."""
+
+
+class DeletionRequest(models.Model):
+    """A user's request to delete their account: hidden at once, erased after the cooling-off period.
+
+    cooling -> cancelled (the user changed their mind) | erased (the beat task, after erase_after).
+    """
+
+    Status = DeletionStatus
+    # The only edges; everything else is refused by transition().
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        DeletionStatus.COOLING: frozenset({DeletionStatus.CANCELLED, DeletionStatus.ERASED}),
+    }
+
+    # The row outlives the erasure (the user row stays, emptied), so it is the record of what happened.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deletion_requests")
+    status = models.CharField(_("status"), max_length=16, choices=DeletionStatus.choices,
+                              default=DeletionStatus.COOLING)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    erase_after = models.DateTimeField(_("erase after"))
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deletion request")
+        verbose_name_plural = _("deletion requests")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["status", "erase_after"])]
+        constraints = [
+            # A double submit may race past the service's check; the database has the last word.
+            models.UniqueConstraint(fields=["user"], condition=models.Q(status__in=["cooling", "erased"]),
+                                    name="one_live_deletion_request_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deletion of #{self.user_id} ({self.status})"
+
+    def can_transition(self, to: str) -> bool:
+        return to in self.TRANSITIONS.get(self.status, frozenset())
+
+    def transition(self, *, to: str) -> None:
+        """Move to `to` if the graph allows it (the caller saves)."""
+        if not self.can_transition(to):
+            raise DeletionTransitionError(f"deletion request {self.pk}: {self.status} -> {to} is not allowed")
+        self.status = to

@@ -12,6 +12,8 @@ from .models import Notification
 
 def notify(*, user, kind: str, title, body="", url: str = "", email: bool = True) -> Notification:
     """Create a notification for `user` (lazy strings are rendered in their language)."""
+    # An erased account's address is a placeholder that must never be written to.
+    email = email and not getattr(user, "is_erased", False)
     with translation.override(getattr(user, "language", None) or translation.get_language()):
         notification = Notification.objects.create(
             user=user, kind=kind, title=str(title)[:200], body=str(body), url=url, email=email,

@@ -1,7 +1,8 @@
 """The one place that answers "may this user do X now?".
 
 Services call `require()` before a write; pages call `check()` to show the reason and
-how to unlock. Apps above accounts add their rules (moderation's penalties) with
+how to unlock. An account waiting to be deleted may do nothing until its owner cancels
+(accounts' own rule, checked here). Apps above accounts add their rules (moderation's penalties) with
 `register_restriction()`, and checks on a real identity with `register_identity_check()`,
 so a rule lives in one function only and accounts imports none of them.
 """
@@ -11,9 +12,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Level
+from .selectors import deletion_pending_for
 
 
 class Action(StrEnum):
@@ -143,6 +146,15 @@ def identity_allowed(fingerprint: str) -> Decision:
     return ALLOWED
 
 
+def _deletion_decision(pending) -> Decision:
+    # The account is hidden while its deletion waits: using it again means cancelling first,
+    # so nothing new appears under a name others can no longer see.
+    when = timezone.localtime(pending.erase_after).strftime("%Y-%m-%d")
+    return Decision(False, reason=str(_("Your account is waiting to be deleted on %(date)s. Cancel the deletion "
+                                        "to use it again.") % {"date": when}),
+                    unlock_url=reverse("accounts:delete_cancel"), unlock_label=str(_("Cancel the deletion")))
+
+
 def check(user, action: Action) -> Decision:
     """Whether `user` may do `action` now, and if not, why and how to unlock it."""
     if user is None or not user.is_authenticated:
@@ -150,6 +162,9 @@ def check(user, action: Action) -> Decision:
                         unlock_label=str(_("Log in")))
     if not user.is_active:
         return Decision(False, reason=str(_("This account is not active.")))
+    pending = deletion_pending_for(user)
+    if pending is not None:
+        return _deletion_decision(pending)
     for rule in _restrictions:
         decision = rule(user, action)
         if decision is not None and not decision.allowed:

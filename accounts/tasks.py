@@ -29,3 +29,21 @@ def send_notification_email(*, notification_id: int) -> None:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def send_sms_code(*, to: str, text: str) -> None:
     send_sms(to=to, text=text)
+
+
+@shared_task(acks_late=True)
+def erase_deleted_accounts() -> int:
+    """Hourly (beat): erase the accounts whose deletion cooling-off period is over; returns how many."""
+    import logging
+
+    from .deletion import deletion_due_ids, deletion_erase
+
+    erased = 0
+    for deletion_request_id in deletion_due_ids():
+        # Each account in its own transaction: one eraser failing must not hold back every other
+        # account; it is tried again at the next run.
+        try:
+            erased += deletion_erase(deletion_request_id=deletion_request_id)
+        except Exception:
+            logging.getLogger(__name__).exception("erasing deletion request %s failed", deletion_request_id)
+    return erased

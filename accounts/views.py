@@ -2,6 +2,7 @@
 
 from allauth.core import ratelimit
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -9,11 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import policy, services
-from .forms import AgreementAcceptForm, PhoneCodeForm, PhoneForm, ProfileForm
+from . import deletion, policy, services
+from .forms import AgreementAcceptForm, DeletionForm, PhoneCodeForm, PhoneForm, ProfileForm
 from .models import Notification, PhoneNumber
+from .selectors import deletion_pending_for
 from .utils import client_ip, user_agent
 
 
@@ -97,6 +99,50 @@ def phone(request):
     return render(request, "accounts/phone.html", {
         "current": current, "challenge": challenge, "number_form": number_form, "code_form": code_form,
     })
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def delete(request):
+    """Ask to delete the account: what happens, the password again, then the cooling-off period starts."""
+    form = DeletionForm(request.user, request.POST or None)
+    if request.method == "POST":
+        # The password is checked here: without a limit this page would be a way to guess it.
+        if not ratelimit.consume(request, action="reauthenticate", user=request.user):
+            form.add_error(None, _("Too many attempts. Please wait a minute."))
+        elif form.is_valid():
+            try:
+                pending = deletion.deletion_start(user=request.user)
+            except deletion.DeletionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                logout(request)
+                messages.success(request, _("Your account will be deleted on %(date)s. It is hidden from now on. "
+                                            "To cancel, log in before then.")
+                                 % {"date": timezone.localtime(pending.erase_after).strftime("%Y-%m-%d")})
+                return redirect("/")
+    return render(request, "accounts/delete.html", {
+        "form": form, "erase_on": timezone.now() + deletion.cooling_off(), "days": deletion.cooling_off().days,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def delete_cancel(request):
+    """During the cooling-off period, the only page open: cancel the deletion, or log out."""
+    pending = deletion_pending_for(request.user)
+    if pending is None:
+        return redirect("accounts:me")
+    too_late = pending.erase_after <= timezone.now()
+    if request.method == "POST":
+        try:
+            deletion.deletion_cancel(user=request.user)
+        except deletion.DeletionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The deletion is cancelled. Welcome back."))
+            return redirect("/")
+    return render(request, "accounts/delete_cancel.html", {"pending": pending, "too_late": too_late})
 
 
 @login_required

@@ -9,6 +9,9 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.selectors import hidden_user_ids
+
 from . import audit, registry
 from .models import PENDING_STATUSES, AuditEntry, IdentityBan, Penalty, ReviewItem, Rung, Strike
 
@@ -170,9 +173,18 @@ def user_is_closed(user) -> bool:
     return any(p.action >= Rung.CLOSE for p in penalties_in_force(user))
 
 
-def closed_user_ids():
-    """A subquery of the ids of closed accounts, for `.exclude(author_id__in=closed_user_ids())`."""
+def closure_user_ids():
+    """A subquery of the ids of accounts closed by a penalty in force (only those: not the ones being deleted)."""
     return Penalty.objects.in_force().filter(action__gte=Rung.CLOSE, user__isnull=False).values("user_id")
+
+
+def closed_user_ids():
+    """A subquery of the ids of accounts whose content is hidden, for `.exclude(author_id__in=closed_user_ids())`.
+
+    Closed accounts, and accounts being deleted or erased (accounts.selectors.hidden_user_ids()): one
+    exclusion hides both.
+    """
+    return User.objects.filter(Q(pk__in=closure_user_ids()) | Q(pk__in=hidden_user_ids())).values("pk")
 
 
 def public_account_penalty(account):

@@ -29,7 +29,8 @@ class PublicAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["handle", "name", "=owner__id"]
     date_hierarchy = "created_at"
     fields = ["name", "handle", "owner", "status", "reserved_terms", "reason_code", "category", "operator_type",
-              "operator_name", "operator_code", "introduction", "created_at", "decided_at"]
+              "operator_name", "operator_code", "introduction", "created_at", "decided_at", "closed_by_penalty",
+              "status_before_closure"]
     readonly_fields = fields
 
 
@@ -86,5 +87,5 @@ class ArticleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "account__handle"]
     date_hierarchy = "published_at"
     fields = ["account", "author", "title", "category", "origin", "source_unit", "original_author", "original_title",
-              "original_url", "body", "published_at", "edited_at", "updated_at"]
+              "original_url", "body", "published_at", "edited_at", "updated_at", "removed_at"]
     readonly_fields = fields

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.models import User
-from accounts.policy import Action, PolicyDenied
+from accounts.policy import Action, Decision, PolicyDenied
 from core.images import ProcessedImage
 from moderation import audit
-from moderation.restrictions import public_account_require
+from moderation.models import Penalty, PenaltyStatus
+from moderation.restrictions import STATUS_URL, public_account_require
 
 from .models import (
     BODY_MAX_CHARS,
@@ -136,6 +137,13 @@ def article_create(*, account: PublicAccount, actor: User, data: ArticleInput,
     return article
 
 
+def removed_decision() -> Decision:
+    """Why a removed article cannot be changed: it waits, as it was, for the appeal."""
+    return Decision(False, reason=_("A moderator removed this article; it cannot be changed. You may appeal the "
+                                    "decision from your status page."),
+                    unlock_url=STATUS_URL, unlock_label=_("See why and how to appeal"))
+
+
 def article_update(*, article: Article, actor: User, data: ArticleInput, cover: ProcessedImage | None = None,
                    remove_cover: bool = False) -> Article:
     """Edit an article; the new category and origin must be allowed now, like a new article's."""
@@ -149,6 +157,8 @@ def article_update(*, article: Article, actor: User, data: ArticleInput, cover: 
             locked = Article.objects.select_for_update().filter(pk=article.pk, account=acc).first()
             if locked is None:
                 raise PermissionDenied("only the owner may edit an article")
+            if locked.is_removed:
+                raise PolicyDenied(removed_decision())
             _require_right(acc, data)
             was_political = locked.is_political
             old_cover = locked.cover.name if locked.cover else ""
@@ -177,6 +187,9 @@ def article_update(*, article: Article, actor: User, data: ArticleInput, cover: 
 
 def article_delete(*, article: Article, actor: User) -> None:
     """The owner deletes an article (idempotent); its cover goes once the deletion is committed."""
+    # Deleting is editing: a suspended operator, or a suspended public account, changes nothing.
+    policy.require(actor, Action.EDIT_CONTENT)
+    public_account_require(article.account, Action.EDIT_CONTENT)
     with transaction.atomic():
         locked = Article.objects.select_for_update(of=("self",)).select_related("account").filter(pk=article.pk).first()
         if locked is None:
@@ -188,3 +201,22 @@ def article_delete(*, article: Article, actor: User) -> None:
                          data={**_audit_data(locked), "title": locked.title,
                                "published_at": timezone.localtime(locked.published_at).isoformat()})
         locked.delete()
+
+
+# --- Take-downs (the "article" TargetType calls these inside the moderator's transaction) --------
+
+def article_remove(*, article: Article, actor: User) -> None:
+    """Take an article down: a tombstone shows in its place; its text and cover are kept for an appeal."""
+    # update(), not save(): updated_at must not move, so a restore gives back exactly what was.
+    now = timezone.now()
+    if Article.objects.filter(pk=article.pk, removed_at__isnull=True).update(removed_at=now):
+        article.removed_at = now
+
+
+def article_restore(*, article: Article, actor: User) -> None:
+    """Bring a removed article back as it was (an upheld appeal), unless another standing penalty removed it too."""
+    # The penalty being overturned is already saved as overturned when restore() runs.
+    if Penalty.objects.filter(status=PenaltyStatus.ACTIVE, removed__key="article", removed__pk=article.pk).exists():
+        return
+    Article.objects.filter(pk=article.pk).update(removed_at=None)
+    article.removed_at = None

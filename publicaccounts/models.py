@@ -102,9 +102,12 @@ class PublicAccount(_StateMachine, models.Model):
     Status = AccountStatus
     TRANSITIONS: dict[str, frozenset[str]] = {
         AccountStatus.PENDING_REVIEW: frozenset({AccountStatus.ACTIVE, AccountStatus.REJECTED}),
-        # Suspending and closing belong to the enforcement ladder (a later issue): the edges exist, no UI yet.
         AccountStatus.ACTIVE: frozenset({AccountStatus.SUSPENDED, AccountStatus.CLOSED}),
         AccountStatus.SUSPENDED: frozenset({AccountStatus.ACTIVE, AccountStatus.CLOSED}),
+        # A closure is the enforcement ladder's (moderation's penalties, see closure.py); an upheld appeal
+        # reopens the account to the status it had. Timed rungs (restrict, suspend) change no status: they
+        # are penalties in force, asked at every publish, so they end by themselves.
+        AccountStatus.CLOSED: frozenset({AccountStatus.ACTIVE, AccountStatus.SUSPENDED}),
     }
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="public_accounts",
@@ -128,6 +131,11 @@ class PublicAccount(_StateMachine, models.Model):
     reason_code = models.CharField(_("reason"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("registered at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The penalty that closed the account (its own, or its owner's closure) and the status it had, so
+    # overturning that penalty reopens exactly the accounts it closed, as they were.
+    closed_by_penalty = models.ForeignKey("moderation.Penalty", on_delete=models.SET_NULL, null=True, blank=True,
+                                          related_name="+", verbose_name=_("closed by penalty"))
+    status_before_closure = models.CharField(max_length=16, choices=AccountStatus.choices, blank=True)
 
     class Meta:
         verbose_name = _("public account")
@@ -308,6 +316,8 @@ class Article(models.Model):
     # Set by the owner's edits only (updated_at also moves for staff or data fixes).
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # A moderator's take-down: the row (and its cover) stay, behind a tombstone, until an appeal is decided.
+    removed_at = models.DateTimeField(_("removed by a moderator at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("article")
@@ -337,6 +347,10 @@ class Article(models.Model):
     @property
     def is_political(self) -> bool:
         return self.category == ArticleCategory.POLITICAL_NEWS
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 class Subscription(models.Model):

@@ -21,6 +21,7 @@ from accounts.notifications import notify
 from accounts.policy import Action
 from core.images import ProcessedImage
 from moderation import audit
+from moderation.restrictions import public_account_require
 from moderation.services import QueueError, review_item_open, review_item_withdraw
 
 from . import selectors
@@ -77,6 +78,8 @@ def qualification_apply(*, account: PublicAccount, actor: User, licence_type: st
     policy.require(actor, Action.APPLY_QUALIFICATION)
     if account.owner_id != actor.pk:
         raise PermissionDenied("only the owner may apply for a qualification")
+    # A suspended or closed public account asks for nothing new, whatever its operator may do.
+    public_account_require(account, Action.APPLY_QUALIFICATION)
     errors = {}
     if licence_type not in LicenceType.values:
         errors["licence_type"] = _("Choose the type of licence.")

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.policy import Action, Decision
-from moderation.restrictions import public_account_check
+from moderation.restrictions import STATUS_URL, public_account_check
 
 from .models import AccountStatus, ArticleCategory, LicenceType, Origin, PublicAccount, Qualification, in_force_q
 
@@ -65,7 +65,11 @@ def _gate(account: PublicAccount) -> Decision | None:
             AccountStatus.SUSPENDED: _("This account is suspended and cannot publish for now."),
             AccountStatus.CLOSED: _("This account is closed."),
         }
-        return Decision(False, reason=str(reasons.get(account.status, _("This account cannot publish."))))
+        reason = str(reasons.get(account.status, _("This account cannot publish.")))
+        if account.status == AccountStatus.CLOSED and account.closed_by_penalty_id:
+            # Closed by a moderator (the account's own closure or its owner's): the status page says why.
+            return Decision(False, reason=reason, unlock_url=STATUS_URL, unlock_label=_("See why and how to appeal"))
+        return Decision(False, reason=reason)
     # Penalties on this public account (restrict, suspend, close: moderation's enforcement ladder).
     penalty = public_account_check(account, Action.PUBLISH_ARTICLE)
     if not penalty.allowed:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import IdentityStatus, RealIdentity, User
 from moderation.models import ItemStatus, ReviewItem
+from moderation.selectors import closed_user_ids
 
 from .models import (
     NAME_HOLDING_Q,
@@ -29,7 +30,9 @@ def _in_force_prefetch(prefix: str = "") -> Prefetch:
 
 
 def _visible_q(viewer, prefix: str = "") -> Q:
-    q = Q(**{f"{prefix}status__in": PUBLIC_STATUSES})
+    # A closed owner's accounts are hidden even in a status that is public (one approved after the
+    # closure, say): a closed account's content is hidden everywhere. A subquery: no extra query.
+    q = Q(**{f"{prefix}status__in": PUBLIC_STATUSES}) & ~Q(**{f"{prefix}owner_id__in": closed_user_ids()})
     if viewer is not None and viewer.is_authenticated:
         q |= Q(**{f"{prefix}owner": viewer})
     return q
@@ -119,6 +122,7 @@ def feed_for(user) -> QuerySet[Article]:
     """Articles of the public accounts `user` subscribes to, newest first, with each account and its marks."""
     subscribed = Subscription.objects.filter(user=user).values("account_id")
     return (Article.objects.filter(account_id__in=subscribed, account__status__in=PUBLIC_STATUSES)
+            .exclude(account__owner_id__in=closed_user_ids())
             .select_related("account").prefetch_related(_in_force_prefetch("account__"))
             .order_by("-published_at", "-pk"))
 

@@ -278,6 +278,9 @@ def subscription_create(*, user: User, account: PublicAccount) -> Subscription:
     """Subscribe `user` to an active account (idempotent: a second click changes nothing)."""
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied("log in to subscribe")
+    # Following is reading, not publishing: a restriction or a suspension leaves it open; a closed
+    # account uses nothing (the same check as the closed-account gate in front of every page).
+    policy.require(user, Action.LOG_IN)
     if account.status != AccountStatus.ACTIVE:
         raise ValidationError(_("This account cannot be subscribed to right now."), code="inactive")
     existing = Subscription.objects.filter(user=user, account=account).first()

@@ -17,6 +17,7 @@ from accounts.middleware import needs_staff_mfa
 from accounts.policy import Action
 from accounts.views import handle_validation_error
 from moderation import audit
+from moderation.restrictions import public_account_check
 from moderation.services import review_item_touch
 
 from . import articles, qualifications, rights, selectors, services
@@ -107,6 +108,8 @@ def subscribe(request, handle: str):
     acc = _visible_account_or_404(request, handle)
     try:
         services.subscription_create(user=request.user, account=acc)
+    except policy.PolicyDenied as exc:
+        messages.error(request, exc.decision.reason)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -142,9 +145,10 @@ def _owned_account_or_404(request, handle: str):
 
 
 def _article_form_page(request, acc, form, article=None, status: int = 200):
+    decision = (articles.removed_decision() if article is not None and article.is_removed
+                else rights.publishing_decision(account=acc, category=ArticleCategory.OTHER))
     return render(request, "publicaccounts/article_form.html", {
-        "account": acc, "form": form, "article": article,
-        "decision": rights.publishing_decision(account=acc, category=ArticleCategory.OTHER),
+        "account": acc, "form": form, "article": article, "decision": decision,
     }, status=status)
 
 
@@ -178,11 +182,19 @@ def article_detail(request, handle: str, pk: int):
     if article is None:
         raise Http404
     acc = article.account
+    is_owner = request.user.is_authenticated and acc.owner_id == request.user.pk
     return render(request, "publicaccounts/article.html", {
         "article": article, "account": acc,
         "marks": acc.qualifications_in_force if acc.status == AccountStatus.ACTIVE else [],
-        "is_owner": request.user.is_authenticated and acc.owner_id == request.user.pk,
+        "is_owner": is_owner,
+        # What the owner may still change (the operator's and the account's penalties).
+        "edit_decision": _edit_decision(request.user, acc) if is_owner else None,
     })
+
+
+def _edit_decision(user, acc):
+    decision = policy.check(user, Action.EDIT_CONTENT)
+    return decision if not decision.allowed else public_account_check(acc, Action.EDIT_CONTENT)
 
 
 def _owned_article_or_404(request, handle: str, pk: int):
@@ -214,7 +226,12 @@ def article_edit(request, handle: str, pk: int):
 @require_POST
 def article_delete(request, handle: str, pk: int):
     article = _owned_article_or_404(request, handle, pk)
-    articles.article_delete(article=article, actor=request.user)
+    try:
+        articles.article_delete(article=article, actor=request.user)
+    except policy.PolicyDenied as exc:
+        # The article's page says why, with the way to the status page.
+        messages.error(request, exc.decision.reason)
+        return redirect("publicaccounts:article", handle=article.account.handle, pk=article.pk)
     messages.success(request, _("The article is deleted."))
     return redirect("publicaccounts:account", handle=article.account.handle)
 
@@ -226,6 +243,9 @@ def qualification_apply(request, handle: str):
     """The owner applies for a news qualification with the licence's details and a scan."""
     acc = _owned_account_or_404(request, handle)
     decision = policy.check(request.user, Action.APPLY_QUALIFICATION)
+    if decision:
+        # A suspended public account applies for nothing new, whatever its operator may do.
+        decision = public_account_check(acc, Action.APPLY_QUALIFICATION)
     context = {"account": acc, "decision": decision, "qualifications": selectors.qualifications_of(acc)}
     if not decision:
         return render(request, "publicaccounts/qualification_form.html", context)

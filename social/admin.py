@@ -76,11 +76,13 @@ class CommentInline(admin.TabularInline):
 
 @admin.register(Moment)
 class MomentAdmin(admin.ModelAdmin):
-    list_display = ["id", "author", "author_nickname", "excerpt", "created_at"]
+    list_display = ["id", "author", "author_nickname", "excerpt", "created_at", "removed_at"]
+    list_filter = [("removed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["author__profile"]
     search_fields = ["text", "author__profile__nickname"]
-    readonly_fields = ["author", "created_at", "updated_at"]
-    fields = ["author", "text", "created_at", "updated_at"]
+    # A take-down goes through the ladder (penalty, audit, appeal), never through this form.
+    readonly_fields = ["author", "created_at", "updated_at", "removed_at"]
+    fields = ["author", "text", "created_at", "updated_at", "removed_at"]
     inlines = [MomentImageInline, CommentInline]
     date_hierarchy = "created_at"
 
@@ -98,10 +100,11 @@ class MomentAdmin(admin.ModelAdmin):
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ["id", "moment", "author", "author_nickname", "excerpt", "created_at"]
+    list_display = ["id", "moment", "author", "author_nickname", "excerpt", "created_at", "removed_at"]
+    list_filter = [("removed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["author__profile"]
     search_fields = ["text", "author__profile__nickname"]
-    readonly_fields = ["moment", "author", "created_at"]
+    readonly_fields = ["moment", "author", "created_at", "removed_at"]
 
     @admin.display(description=_("author (nickname)"))
     def author_nickname(self, obj):

@@ -132,6 +132,9 @@ class Moment(models.Model):
     text = models.TextField(_("text"), max_length=settings.MOMENT_MAX_CHARS, blank=True)
     created_at = models.DateTimeField(_("posted at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set when a moderator takes the moment down: the row and its files stay (a tombstone shows in
+    # their place) so an upheld appeal can bring back exactly what was there.
+    removed_at = models.DateTimeField(_("removed by a moderator at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("moment")
@@ -141,6 +144,10 @@ class Moment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 class MomentImage(models.Model):
@@ -173,6 +180,8 @@ class Comment(models.Model):
                                verbose_name=_("author"))
     text = models.TextField(_("comment"), max_length=COMMENT_MAX_CHARS)
     created_at = models.DateTimeField(_("posted at"), default=timezone.now)
+    # A moderator's take-down: the text is kept (and shown again if an appeal is upheld).
+    removed_at = models.DateTimeField(_("removed by a moderator at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("comment")
@@ -182,6 +191,10 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 def delete_private_files(names) -> None:

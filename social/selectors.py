@@ -3,6 +3,7 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.models import User
+from moderation.selectors import closed_user_ids, user_is_closed
 
 from .models import Comment, FriendRequest, FriendRequestStatus, Friendship, Moment, MomentImage
 
@@ -18,11 +19,11 @@ def _friend_ids_q(user, field: str = "pk") -> Q:
 # --- Friends -----------------------------------------------------------------
 
 def friends_of(user) -> QuerySet[User]:
-    """Active friends of `user`, each annotated with `friends_since`, by nickname."""
+    """Active friends of `user` (closed accounts left out), each annotated with `friends_since`, by nickname."""
     since = Friendship.objects.filter(
         Q(user_low=user, user_high=OuterRef("pk")) | Q(user_high=user, user_low=OuterRef("pk"))
     ).values("since")[:1]
-    return (User.objects.filter(_friend_ids_q(user), is_active=True)
+    return (User.objects.filter(_friend_ids_q(user), is_active=True).exclude(pk__in=closed_user_ids())
             .annotate(friends_since=Subquery(since))
             .select_related("profile")
             .order_by("profile__nickname", "pk"))
@@ -47,12 +48,14 @@ def are_friends(a, b) -> bool:
 def friend_requests_incoming(user) -> QuerySet[FriendRequest]:
     """Pending requests sent to `user`, newest first."""
     return (FriendRequest.objects.filter(to_user=user, status=FriendRequestStatus.PENDING, from_user__is_active=True)
+            .exclude(from_user_id__in=closed_user_ids())
             .select_related("from_user__profile").order_by("-created_at", "-pk"))
 
 
 def friend_requests_outgoing(user) -> QuerySet[FriendRequest]:
     """Pending requests `user` sent, newest first."""
     return (FriendRequest.objects.filter(from_user=user, status=FriendRequestStatus.PENDING, to_user__is_active=True)
+            .exclude(to_user_id__in=closed_user_ids())
             .select_related("to_user__profile").order_by("-created_at", "-pk"))
 
 
@@ -63,10 +66,15 @@ def friend_request_pending(*, sender, recipient) -> FriendRequest | None:
 
 # --- Profiles ----------------------------------------------------------------
 
-def user_by_ref(ref: str) -> User | None:
-    """An active user by numeric id or profile handle (case-insensitive)."""
+def user_by_ref(ref: str, *, viewer=None) -> User | None:
+    """An active user by numeric id or profile handle (case-insensitive); a closed account only to itself."""
     ref = (ref or "").strip()
     users = User.objects.filter(is_active=True).select_related("profile")
+    # A closed account's content is hidden, its public page included (a 404, as if it did not exist).
+    not_closed = ~Q(pk__in=closed_user_ids())
+    if viewer is not None and viewer.is_authenticated:
+        not_closed |= Q(pk=viewer.pk)
+    users = users.filter(not_closed)
     # Handles may not be all digits (accounts.forms), so a number is always an id.
     if ref.isdigit():
         return users.filter(pk=int(ref)).first()
@@ -78,11 +86,16 @@ def user_by_ref(ref: str) -> User | None:
 # --- Moments -----------------------------------------------------------------
 
 def moments_visible_to(user) -> QuerySet[Moment]:
-    """Moments `user` may see: their own and their active friends'."""
+    """Moments `user` may see: their own and their active friends', none of a closed account.
+
+    Moments a moderator removed are included: the page shows a tombstone in their place.
+    """
     if user is None or not user.is_authenticated:
         return Moment.objects.none()
-    # A closed or suspended-away author's content is hidden from others, not from themselves.
-    return Moment.objects.filter(Q(author=user) | (_friend_ids_q(user, "author") & Q(author__is_active=True)))
+    # A deactivated author's content is hidden from others, not from themselves; a closed account's
+    # from everyone (a subquery, so the page costs no extra query).
+    return (Moment.objects.filter(Q(author=user) | (_friend_ids_q(user, "author") & Q(author__is_active=True)))
+            .exclude(author_id__in=closed_user_ids()))
 
 
 def with_page_relations(moments: QuerySet[Moment]) -> QuerySet[Moment]:
@@ -90,6 +103,7 @@ def with_page_relations(moments: QuerySet[Moment]) -> QuerySet[Moment]:
     return moments.select_related("author__profile").prefetch_related(
         Prefetch("images", queryset=MomentImage.objects.order_by("position")),
         Prefetch("comments", queryset=Comment.objects.filter(author__is_active=True)
+                 .exclude(author_id__in=closed_user_ids())
                  .select_related("author__profile").order_by("created_at", "pk")),
     )
 
@@ -110,15 +124,16 @@ def moment_visible(*, viewer, pk: int) -> Moment | None:
 
 
 def can_see_moment(*, viewer, moment: Moment) -> bool:
-    """Whether `viewer` may see `moment` (its author, or an active author's friend)."""
+    """Whether `viewer` may see `moment` (its author, or an active author's friend; never a closed account's)."""
     if viewer is None or not viewer.is_authenticated:
         return False
-    if viewer.pk == moment.author_id:
-        return True
-    return moment.author.is_active and are_friends(viewer, moment.author)
+    if viewer.pk != moment.author_id and not (moment.author.is_active and are_friends(viewer, moment.author)):
+        return False
+    return not user_is_closed(moment.author)
 
 
 def moment_image_visible(*, viewer, moment_pk: int, position: int) -> MomentImage | None:
-    """One image of a moment `viewer` may see, or None."""
-    return (MomentImage.objects.filter(moment__in=moments_visible_to(viewer), moment_id=moment_pk, position=position)
+    """One image of a moment `viewer` may see, or None; a removed moment's pictures are served to nobody."""
+    return (MomentImage.objects.filter(moment__in=moments_visible_to(viewer), moment_id=moment_pk, position=position,
+                                       moment__removed_at__isnull=True)
             .first())

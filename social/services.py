@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import policy
@@ -15,6 +15,9 @@ from accounts.models import User
 from accounts.notifications import notify
 from accounts.policy import Action
 from core.images import ProcessedImage
+from moderation import restrictions
+from moderation.models import Penalty, PenaltyStatus
+from moderation.selectors import user_is_closed
 
 from . import selectors
 from .models import (
@@ -48,6 +51,22 @@ def _lock_users(*user_ids: int) -> dict[int, User]:
 
 def _in_language_of(user: User):
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
+
+
+def friends_change_decision(user: User) -> policy.Decision:
+    """Whether `user` may undo a relation now (decline, withdraw, unfriend): only the penalties are asked.
+
+    Not the level: someone whose level dropped may still leave a friendship. But a suspended account
+    changes nothing, its friends included (DOMAIN.md §4), so the penalties that refuse ADD_FRIEND refuse this too.
+    """
+    decision = restrictions.user_rule(user, Action.ADD_FRIEND)
+    return decision if decision is not None and not decision.allowed else policy.ALLOWED
+
+
+def _require_friends_unfrozen(user: User) -> None:
+    decision = friends_change_decision(user)
+    if not decision.allowed:
+        raise policy.PolicyDenied(decision)
 
 
 # --- Friends -----------------------------------------------------------------
@@ -84,7 +103,7 @@ def friend_request_send(*, sender: User, recipient: User) -> FriendRequest:
         raise FriendError(_("You cannot send a friend request to yourself."), code="self")
     with transaction.atomic():
         users = _lock_users(sender.pk, recipient.pk)
-        if recipient.pk not in users or not users[recipient.pk].is_active:
+        if recipient.pk not in users or not users[recipient.pk].is_active or user_is_closed(recipient):
             raise FriendError(_("This user cannot receive friend requests."), code="inactive")
         if selectors.are_friends(sender, recipient):
             raise FriendError(_("You are already friends."), code="already_friends")
@@ -127,13 +146,14 @@ def friend_request_accept(*, request: FriendRequest, actor: User) -> FriendReque
             return fr
         if not fr.can_transition(FriendRequestStatus.ACCEPTED):
             raise FriendError(_("This request is no longer pending."), code="not_pending")
-        if not users[fr.from_user_id].is_active:
+        if not users[fr.from_user_id].is_active or user_is_closed(users[fr.from_user_id]):
             raise FriendError(_("This user cannot be added as a friend."), code="inactive")
         return _accept_locked(fr, users=users)
 
 
 def friend_request_decline(*, request: FriendRequest, actor: User) -> FriendRequest:
     """The recipient declines; the sender is not told, and a second submit changes nothing."""
+    _require_friends_unfrozen(actor)
     with transaction.atomic():
         fr, _users = _lock_request(request)
         if fr.to_user_id != actor.pk:
@@ -149,6 +169,7 @@ def friend_request_decline(*, request: FriendRequest, actor: User) -> FriendRequ
 
 def friend_request_cancel(*, request: FriendRequest, actor: User) -> FriendRequest:
     """The sender withdraws a pending request; a second submit changes nothing."""
+    _require_friends_unfrozen(actor)
     with transaction.atomic():
         fr, _users = _lock_request(request)
         if fr.from_user_id != actor.pk:
@@ -164,9 +185,9 @@ def friend_request_cancel(*, request: FriendRequest, actor: User) -> FriendReque
 
 def friendship_remove(*, actor: User, other: User) -> bool:
     """End a friendship (either side may); True if there was one to end."""
-    # No policy check: leaving a friendship must stay possible under any level or penalty.
     if actor.pk == other.pk:
         return False
+    _require_friends_unfrozen(actor)
     low, high = Friendship.ordered(actor.pk, other.pk)
     with transaction.atomic():
         _lock_users(actor.pk, other.pk)
@@ -211,6 +232,8 @@ def moment_create(*, author: User, text: str, images: Sequence[ProcessedImage] =
 
 def moment_delete(*, moment: Moment, actor: User) -> None:
     """The author deletes a moment; its files go once the deletion is committed (see models)."""
+    # Deleting is editing: a suspended account changes nothing it published.
+    policy.require(actor, Action.EDIT_CONTENT)
     with transaction.atomic():
         locked = Moment.objects.select_for_update().filter(pk=moment.pk).first()
         if locked is None:
@@ -233,6 +256,8 @@ def comment_create(*, moment: Moment, author: User, text: str) -> Comment:
         locked = Moment.objects.select_for_update().filter(pk=moment.pk).first()
         if locked is None or not selectors.can_see_moment(viewer=author, moment=locked):
             raise PermissionDenied("only the author and their friends may comment")
+        if locked.is_removed:
+            raise PermissionDenied("a removed moment takes no comments")
         comment = Comment.objects.create(moment=locked, author=author, text=text)
         if locked.author_id != author.pk:
             owner = locked.author
@@ -245,6 +270,7 @@ def comment_create(*, moment: Moment, author: User, text: str) -> Comment:
 
 def comment_delete(*, comment: Comment, actor: User) -> None:
     """The comment's author or the moment's author removes a comment; idempotent."""
+    policy.require(actor, Action.EDIT_CONTENT)
     with transaction.atomic():
         locked = (Comment.objects.select_for_update(of=("self",)).select_related("moment")
                   .filter(pk=comment.pk).first())
@@ -253,3 +279,42 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
         if actor.pk not in (locked.author_id, locked.moment.author_id):
             raise PermissionDenied("only the comment's or the moment's author may delete a comment")
         locked.delete()
+
+
+# --- Take-downs (moderation's TargetTypes call these inside the moderator's transaction) ---------
+
+def _removal_held_elsewhere(key: str, pk: int) -> bool:
+    """Whether a penalty still standing took this object down too (then one upheld appeal must not restore it)."""
+    # The penalty being overturned is already saved as overturned when restore() runs.
+    return Penalty.objects.filter(status=PenaltyStatus.ACTIVE, removed__key=key, removed__pk=pk).exists()
+
+
+def moment_remove(*, moment: Moment, actor: User) -> None:
+    """Take a moment down: a tombstone shows in its place; its text and pictures are kept for an appeal."""
+    # update(), not save(): the take-down must not touch updated_at, so a restore gives back exactly what was.
+    now = timezone.now()
+    if Moment.objects.filter(pk=moment.pk, removed_at__isnull=True).update(removed_at=now):
+        moment.removed_at = now
+
+
+def moment_restore(*, moment: Moment, actor: User) -> None:
+    """Bring a removed moment back as it was (an upheld appeal), unless another penalty still holds it down."""
+    if _removal_held_elsewhere("moment", moment.pk):
+        return
+    Moment.objects.filter(pk=moment.pk).update(removed_at=None)
+    moment.removed_at = None
+
+
+def comment_remove(*, comment: Comment, actor: User) -> None:
+    """Take a comment down; its text is kept for an appeal."""
+    now = timezone.now()
+    if Comment.objects.filter(pk=comment.pk, removed_at__isnull=True).update(removed_at=now):
+        comment.removed_at = now
+
+
+def comment_restore(*, comment: Comment, actor: User) -> None:
+    """Bring a removed comment back as it was, unless another penalty still holds it down."""
+    if _removal_held_elsewhere("comment", comment.pk):
+        return
+    Comment.objects.filter(pk=comment.pk).update(removed_at=None)
+    comment.removed_at = None

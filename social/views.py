@@ -16,6 +16,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Action
 from accounts.views import handle_validation_error
+from moderation.targets import TOMBSTONE_TEXT
 
 from . import selectors, services
 from .forms import CommentForm, MomentForm
@@ -37,10 +38,16 @@ def _attach_comment_forms(moments) -> None:
         moment.comment_form = CommentForm(auto_id=f"id_comment_{moment.pk}_%s")
 
 
+def _decisions(request) -> dict:
+    # The penalties are cached on request.user: these checks cost no query after the first.
+    return {"comment_decision": policy.check(request.user, Action.COMMENT),
+            "edit_decision": policy.check(request.user, Action.EDIT_CONTENT)}
+
+
 def _moment_page_context(request, moments) -> dict:
     page = Paginator(moments, settings.FEED_PAGE_SIZE).get_page(request.GET.get("page"))
     _attach_comment_forms(page)
-    return {"page": page, "comment_decision": policy.check(request.user, Action.COMMENT)}
+    return {"page": page, **_decisions(request)}
 
 
 # --- Feed ----------------------------------------------------------------------
@@ -82,9 +89,7 @@ def _visible_moment_or_404(request, pk: int):
 
 def _render_moment(request, moment, comment_form=None):
     moment.comment_form = comment_form or CommentForm(auto_id=f"id_comment_{moment.pk}_%s")
-    return render(request, "social/moment_detail.html", {
-        "moment": moment, "comment_decision": policy.check(request.user, Action.COMMENT),
-    })
+    return render(request, "social/moment_detail.html", {"moment": moment, **_decisions(request)})
 
 
 @login_required
@@ -99,7 +104,12 @@ def moment_delete(request, pk: int):
     moment = _visible_moment_or_404(request, pk)
     if moment.author_id != request.user.pk:
         raise Http404
-    services.moment_delete(moment=moment, actor=request.user)
+    try:
+        services.moment_delete(moment=moment, actor=request.user)
+    except policy.PolicyDenied as exc:
+        # The moment's page says why, with the way to the status page.
+        messages.error(request, exc.decision.reason)
+        return redirect("social:moment", pk=moment.pk)
     messages.success(request, _("Your moment is deleted."))
     return redirect("social:home")
 
@@ -127,6 +137,9 @@ def moment_image(request, pk: int, position: int, thumb: bool = False):
 @require_POST
 def comment_create(request, pk: int):
     moment = _visible_moment_or_404(request, pk)
+    if moment.is_removed:
+        messages.error(request, TOMBSTONE_TEXT)
+        return redirect("social:moment", pk=moment.pk)
     form = CommentForm(request.POST, auto_id=f"id_comment_{moment.pk}_%s")
     if form.is_valid():
         try:
@@ -150,7 +163,11 @@ def comment_delete(request, pk: int):
     if (request.user.pk not in (comment.author_id, moment.author_id)
             or not selectors.can_see_moment(viewer=request.user, moment=moment)):
         raise Http404
-    services.comment_delete(comment=comment, actor=request.user)
+    try:
+        services.comment_delete(comment=comment, actor=request.user)
+    except policy.PolicyDenied as exc:
+        messages.error(request, exc.decision.reason)
+        return redirect("social:moment", pk=moment.pk)
     messages.success(request, _("The comment is deleted."))
     return redirect(_safe_next(request, reverse("social:moment", kwargs={"pk": moment.pk})))
 
@@ -167,6 +184,7 @@ def friends(request):
         "incoming": selectors.friend_requests_incoming(request.user),
         "outgoing": selectors.friend_requests_outgoing(request.user),
         "add_decision": policy.check(request.user, Action.ADD_FRIEND),
+        "change_decision": services.friends_change_decision(request.user),
     })
 
 
@@ -231,8 +249,11 @@ def friend_request_cancel(request, pk: int):
 @require_POST
 def friendship_remove(request, user_id: int):
     other = get_object_or_404(User, pk=user_id)
-    if services.friendship_remove(actor=request.user, other=other):
-        messages.success(request, _("You are no longer friends."))
+    try:
+        if services.friendship_remove(actor=request.user, other=other):
+            messages.success(request, _("You are no longer friends."))
+    except policy.PolicyDenied as exc:
+        _friend_action_error(request, exc)
     return redirect(_safe_next(request, reverse("social:friends")))
 
 
@@ -241,7 +262,7 @@ def friendship_remove(request, user_id: int):
 @require_GET
 def profile(request, ref: str):
     """Nickname, avatar, bio and badge for anyone; moments for the user and their friends only."""
-    person = selectors.user_by_ref(ref)
+    person = selectors.user_by_ref(ref, viewer=request.user)
     if person is None:
         raise Http404
     viewer = request.user if request.user.is_authenticated else None
@@ -251,6 +272,7 @@ def profile(request, ref: str):
         "person": person, "person_profile": getattr(person, "profile", None), "is_self": is_self,
         "friendship": friendship, "outgoing": None, "incoming": None, "page": None,
         "add_decision": policy.check(request.user, Action.ADD_FRIEND),
+        "change_decision": services.friends_change_decision(request.user) if viewer else policy.ALLOWED,
     }
     if viewer is not None and not is_self and friendship is None:
         context["outgoing"] = selectors.friend_request_pending(sender=viewer, recipient=person)

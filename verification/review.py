@@ -16,6 +16,7 @@ from .models import DocumentSubmission, RejectReason, ResubmitReason
 FLAG_TEXTS = {
     "fingerprint_shared": _("This document number was also given by other accounts."),
     "identity_cap_reached": _("This identity is already verified on the most accounts allowed; approval will be refused."),
+    "identity_history": _("This identity belonged to a deleted or closed account: see its history."),
 }
 
 # Width attributes instead of CSS: the site's policy allows no inline styles.
@@ -61,6 +62,9 @@ class DocumentReviewKind(ReviewKind):
             "history": list(selectors.submissions_history(user=submission.user, exclude_pk=submission.pk)),
             "shared_identities": list(selectors.identities_sharing_fingerprint(
                 fingerprint=submission.identity.fingerprint, exclude_user=submission.user)),
+            # A deleted or closed account of the same identity: the stricter check of DOMAIN.md §5.
+            "past_accounts": selectors.identity_past_accounts(fingerprint=submission.identity.fingerprint,
+                                                              exclude_user=submission.user),
             # The paid ID-number check: supporting evidence for the reviewer, never a decision.
             "idcheck": idcheck_result_for(fingerprint=submission.identity.fingerprint),
         }

@@ -1,14 +1,16 @@
 """Reads for verification pages and the review page; each costs a constant number of queries."""
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import RealIdentity
-from moderation.models import ItemStatus, ReviewItem
+from accounts.models import DeletionRequest, RealIdentity
+from accounts.selectors import HIDDEN_STATUSES
+from moderation.models import ItemStatus, Penalty, PenaltyStatus, ReviewItem, Rung, Strike
 
 from .models import OPEN_STATUSES, DocumentImage, DocumentKind, DocumentSubmission, SubmissionStatus
 
@@ -104,3 +106,45 @@ def identities_sharing_fingerprint(*, fingerprint: str, exclude_user) -> QuerySe
     """Identities of other accounts with the same document number (its keyed hash), with their users."""
     return (RealIdentity.objects.filter(fingerprint=fingerprint).exclude(user=exclude_user)
             .select_related("user__profile").order_by("user_id", "-created_at"))
+
+
+@dataclass
+class PastAccount:
+    """Another account of the same identity that was deleted (or is being deleted) or closed, with its record."""
+
+    user_id: int
+    deletion: DeletionRequest | None = None
+    closure: Penalty | None = None
+    # Ids, rungs and dates only: the reviewer needs the record, not what the content said.
+    penalties: list[Penalty] = field(default_factory=list)
+    strikes: list[Strike] = field(default_factory=list)
+
+    @property
+    def erased(self) -> bool:
+        return self.deletion is not None and self.deletion.erased_at is not None
+
+
+def identity_past_accounts(*, fingerprint: str, exclude_user) -> list[PastAccount]:
+    """Accounts of this identity (other than `exclude_user`) that were deleted or closed, with penalties and strikes.
+
+    Five queries, whatever the number of accounts: what the document reviewer reads before deciding.
+    """
+    user_ids = set(RealIdentity.objects.filter(fingerprint=fingerprint).exclude(user=exclude_user)
+                   .values_list("user_id", flat=True))
+    if not user_ids:
+        return []
+    deletions = {d.user_id: d for d in DeletionRequest.objects.filter(user_id__in=user_ids, status__in=HIDDEN_STATUSES)}
+    rows: dict[int, PastAccount] = {}
+    for penalty in (Penalty.objects.filter(Q(user_id__in=user_ids) | Q(owner_id__in=user_ids))
+                    .prefetch_related("identity_bans").order_by("-created_at", "-pk")):
+        row = rows.setdefault(penalty.owner_id or penalty.user_id, PastAccount(user_id=penalty.owner_id or penalty.user_id))
+        row.penalties.append(penalty)
+        if (penalty.user_id == row.user_id and penalty.action >= Rung.CLOSE and penalty.status == PenaltyStatus.ACTIVE
+                and row.closure is None):
+            row.closure = penalty
+    for strike in Strike.objects.filter(user_id__in=user_ids).order_by("-created_at", "-pk"):
+        rows.setdefault(strike.user_id, PastAccount(user_id=strike.user_id)).strikes.append(strike)
+    for user_id, deletion in deletions.items():
+        rows.setdefault(user_id, PastAccount(user_id=user_id)).deletion = deletion
+    # Accounts that were only warned or restricted are already in the table of shared numbers.
+    return [rows[pk] for pk in sorted(rows) if rows[pk].deletion is not None or rows[pk].closure is not None]

@@ -18,11 +18,12 @@ from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
 from accounts.policy import Action
-from accounts.services import identity_confirm, identity_reject, identity_store, level_raise
+from accounts.services import identity_confirm, identity_fingerprint, identity_reject, identity_store, level_raise
 from core.images import ImageRejected, ProcessedImage, process_image
 from idcheck.tasks import run_idcheck_for_identity
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
+from moderation.selectors import closure_user_ids
 from moderation.services import QueueError, review_item_decide, review_item_open, review_item_withdraw
 
 from . import selectors
@@ -115,6 +116,11 @@ def submission_create(*, user: User, kind: DocumentKind, real_name: str, documen
         number = number_validate(kind=kind, number=document_number)
     except ValidationError as exc:
         raise ValidationError({"document_number": exc.messages}) from None
+    # Refused before anything is stored: an identity banned with a closed account may not come back.
+    allowed = policy.identity_allowed(identity_fingerprint(document_type=kind.identity_document_type,
+                                                           normalised_number=number))
+    if not allowed:
+        raise ValidationError({"document_number": ValidationError(allowed.reason, code="identity_banned")})
 
     raw = [_read_upload(upload, settings.IMAGE_MAX_BYTES + 1) for upload in uploads]
     hashes = [hashlib.sha256(data).hexdigest() for data in raw]
@@ -175,18 +181,22 @@ def _process_stored(image: DocumentImage) -> ProcessedImage:
 
 
 def _review_flags(submission: DocumentSubmission) -> list[dict]:
-    """What the reviewer must notice: the number is known on other accounts (by its keyed hash)."""
+    """What the reviewer must notice: the number is known on other accounts (by its keyed hash), maybe closed or deleted ones."""
     flags = []
-    others = list(selectors.identities_sharing_fingerprint(fingerprint=submission.identity.fingerprint,
-                                                           exclude_user=submission.user))
+    fingerprint = submission.identity.fingerprint
+    others = list(selectors.identities_sharing_fingerprint(fingerprint=fingerprint, exclude_user=submission.user))
     if others:
         user_ids = sorted({i.user_id for i in others})
-        confirmed = sorted({i.user_id for i in others if i.status == IdentityStatus.CONFIRMED})
+        confirmed = confirmed_account_ids_elsewhere(fingerprint=fingerprint, exclude_user=submission.user)
+        past = selectors.identity_past_accounts(fingerprint=fingerprint, exclude_user=submission.user)
         # Stored text is English (the record); the review page shows each flag translated by its code.
         with translation.override("en"):
             flags.append({"code": "fingerprint_shared", "users": user_ids,
                           "text": _("This document number was also given by %(n)d other account(s).")
                           % {"n": len(user_ids)}})
+            if past:
+                flags.append({"code": "identity_history", "users": [row.user_id for row in past],
+                              "text": _("This identity belonged to a deleted or closed account: see its history.")})
             if len(confirmed) >= settings.IDENTITY_MAX_ACCOUNTS:
                 flags.append({"code": "identity_cap_reached", "users": confirmed,
                               "text": _("This identity is already verified on the most accounts allowed; "
@@ -328,10 +338,23 @@ def _lock_fingerprint(fingerprint: str) -> None:
          .values_list("pk", flat=True))
 
 
-def confirmed_accounts_elsewhere(*, fingerprint: str, exclude_user: User) -> int:
-    """Other accounts holding a confirmed identity with this fingerprint."""
+def _confirmed_elsewhere(*, fingerprint: str, exclude_user):
+    # A closed account no longer holds its identity: whether that identity may have a new account is
+    # what the closure's ban decides (for a while, or for ever), so the cap must not outlast the ban.
+    # An erased account's identity is revoked, so it is not counted either.
+    exclude_pk = getattr(exclude_user, "pk", exclude_user)
     return (User.objects.filter(identities__fingerprint=fingerprint, identities__status=IdentityStatus.CONFIRMED)
-            .exclude(pk=exclude_user.pk).distinct().count())
+            .exclude(pk=exclude_pk).exclude(pk__in=closure_user_ids()).distinct())
+
+
+def confirmed_account_ids_elsewhere(*, fingerprint: str, exclude_user) -> list[int]:
+    """Ids of the other accounts that hold this identity, confirmed, and count towards IDENTITY_MAX_ACCOUNTS."""
+    return sorted(_confirmed_elsewhere(fingerprint=fingerprint, exclude_user=exclude_user).values_list("pk", flat=True))
+
+
+def confirmed_accounts_elsewhere(*, fingerprint: str, exclude_user) -> int:
+    """How many other accounts hold this identity, confirmed (closed accounts do not count: see above)."""
+    return _confirmed_elsewhere(fingerprint=fingerprint, exclude_user=exclude_user).count()
 
 
 def _notify_decision(sub: DocumentSubmission) -> None:
@@ -371,6 +394,10 @@ def submission_decide(*, submission: DocumentSubmission, reviewer: User, decisio
             raise QueueError(_("This submission is no longer waiting for review."))
         if decision == APPROVE:
             _lock_fingerprint(sub.identity.fingerprint)
+            # Asked again now: a ban may have come (a closure of another account) since the upload.
+            allowed = policy.identity_allowed(sub.identity.fingerprint)
+            if not allowed:
+                raise QueueError(_("This identity may not be approved: %(reason)s") % {"reason": allowed.reason})
             others = confirmed_accounts_elsewhere(fingerprint=sub.identity.fingerprint, exclude_user=sub.user)
             if others >= settings.IDENTITY_MAX_ACCOUNTS:
                 raise QueueError(ngettext(

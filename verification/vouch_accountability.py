@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
-from moderation import audit, registry
-from moderation.models import ItemStatus, ReviewItem
+from moderation import audit, ladder, registry
+from moderation.models import ItemStatus, Penalty, ReviewItem, Rule, Rung
 from moderation.services import QueueError, review_item_open
 
 from . import vouch_selectors as selectors
@@ -24,6 +24,7 @@ from .vouch_models import StrikeReason, VouchCase, VouchCaseStatus, VoucherStrik
 from .vouch_services import (
     REVIEW_KIND,
     CapReached,
+    IdentityRefused,
     _cancel_pending,
     _in_language_of,
     _lock_items,
@@ -84,6 +85,9 @@ def vouch_case_decide(*, case: VouchCase, reviewer: User, decision: str, note: s
             except CapReached:
                 raise QueueError(_("This identity is already verified on the most accounts allowed. "
                                    "It cannot be approved; reject it or ask for a document instead.")) from None
+            except IdentityRefused as exc:
+                raise QueueError(_("This identity may not be approved: %(reason)s")
+                                 % {"reason": exc.decision.reason}) from None
             case.note = note
             case.save(update_fields=["note"])
         elif decision == REJECT:
@@ -177,10 +181,18 @@ def vouch_identity_mark_false(*, case: VouchCase, moderator: User, note: str,
             applicant.save(update_fields=["level", "level_source", "level_changed_at"])
         vouchers = list(User.objects.filter(vouch_requests__case=case,
                                             vouch_requests__status=VouchRequestStatus.CONFIRMED).order_by("pk"))
+        if any(v.pk == moderator.pk for v in vouchers):
+            # A voucher who has since unfriended the applicant passes the conflict check above, but would be
+            # judging (and warning) themselves.
+            raise QueueError(_("You vouched in this case: someone else must decide it."))
         for voucher in vouchers:
-            VoucherStrike.objects.get_or_create(user=voucher, case=case, defaults={
+            penalty = _warn_voucher(voucher, case=case, moderator=moderator)
+            strike, _created = VoucherStrike.objects.get_or_create(user=voucher, case=case, defaults={
                 "reason": StrikeReason.FALSE_IDENTITY, "created_at": now, "created_by": moderator})
-            audit.record(actor=moderator, action="vouch.strike", target=voucher, data={"case": case.pk})
+            strike.moderation_ref = penalty_ref(penalty)
+            strike.save(update_fields=["moderation_ref"])
+            audit.record(actor=moderator, action="vouch.strike", target=voucher,
+                         data={"case": case.pk, "penalty": penalty.pk})
         voucher_ids = [v.pk for v in vouchers]
         since = now - timedelta(days=settings.VOUCH_RECHECK_DAYS)
         rechecked = {}
@@ -199,8 +211,40 @@ def vouch_identity_mark_false(*, case: VouchCase, moderator: User, note: str,
                    url=reverse("verification:document"))
         for voucher in vouchers:
             with _in_language_of(voucher):
+                # In the app only: the ladder's warning (penalty_apply) already went by email, with how to appeal.
                 notify(user=voucher, kind="vouch.strike", title=_("You vouched for a false identity"),
                        body=_("An identity you confirmed was found to be false. You received a strike and can no "
                               "longer vouch for anyone. The other people you vouched for will be checked again."),
-                       url=reverse("verification:vouches"))
+                       url=reverse("verification:vouches"), email=False)
     return case
+
+
+# --- Strikes on vouchers are the ladder's strikes ---------------------------------------
+
+def penalty_ref(penalty: Penalty) -> str:
+    """What VoucherStrike.moderation_ref stores for the ladder's penalty behind a strike."""
+    return f"penalty:{penalty.pk}"
+
+
+def _warn_voucher(voucher: User, *, case: VouchCase, moderator: User) -> Penalty:
+    """A warning on the ladder (rule: the authenticity of information): a strike on record, and an appeal to undo it."""
+    with _in_language_of(voucher):
+        # The voucher reads the reason in the notice; no name and no number in it (it is audited too).
+        reason = _("You confirmed the real name of someone whose identity was found to be false (vouch case #%(case)d). "
+                   "You can no longer vouch for anyone.") % {"case": case.pk}
+    return ladder.penalty_apply(target_user=voucher, action=Rung.WARN, rule=Rule.AUTHENTICITY, reason=reason,
+                                moderator=moderator, extra_audit={"vouch_case": case.pk})
+
+
+def voucher_strikes_lift(*, penalty: Penalty, actor) -> int:
+    """The moderation hook on_penalty_overturned: an upheld appeal of a voucher's warning restores the right to vouch."""
+    now = timezone.now()
+    lifted = 0
+    for strike in VoucherStrike.objects.select_for_update().filter(moderation_ref=penalty_ref(penalty),
+                                                                   lifted_at__isnull=True):
+        strike.lifted_at = now
+        strike.save(update_fields=["lifted_at"])
+        audit.record(actor=actor, action="vouch.strike_lift", target=strike,
+                     data={"penalty": penalty.pk, "case": strike.case_id})
+        lifted += 1
+    return lifted

@@ -197,8 +197,9 @@ class StrikeReason(models.TextChoices):
 class VoucherStrike(models.Model):
     """A strike against a voucher; while one is in force the voucher has lost the right to vouch.
 
-    A record the moderation issue will pick up: `moderation_ref` will point at its strike or
-    penalty once that exists, and `lifted_at` is set when an appeal is upheld.
+    Each comes with a warning on the enforcement ladder (a moderation Penalty and Strike):
+    `moderation_ref` is "penalty:<id>", and `lifted_at` is set when an appeal of that penalty is
+    upheld (vouch_accountability.voucher_strikes_lift, on moderation's on_penalty_overturned hook).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voucher_strikes")

@@ -27,6 +27,8 @@ FLAG_TEXTS = {
     "fingerprint_shared": _("This document number was also given by other accounts."),
     "identity_cap_reached": _("This identity is already verified on the most accounts allowed; approval will be refused."),
     "recheck": _("A voucher of this case vouched for an identity that was found false: check it again."),
+    "identity_banned": _("This identity may not be used for a new account (a ban after a closure): approval will be "
+                         "refused."),
 }
 
 DECISIONS = (

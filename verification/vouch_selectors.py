@@ -18,7 +18,9 @@ from django.utils.translation import ngettext
 from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.policy import Action
+from accounts.selectors import prefetch_deletion
 from moderation.models import ItemStatus, ReviewItem
+from moderation.selectors import closed_user_ids
 from social.selectors import friends_of
 
 from .vouch_models import (
@@ -124,11 +126,16 @@ def _with_penalties(friends: QuerySet[User]) -> QuerySet[User]:
                                              queryset=Penalty.objects.in_force().order_by("-action", "ends_at")))
 
 
+def _with_policy_state(friends: QuerySet[User]) -> QuerySet[User]:
+    """Everything policy.check() looks at for each friend (a pending deletion, penalties), one query each."""
+    return _with_penalties(prefetch_deletion(friends))
+
+
 def voucher_eligibility(applicant: User, *, only_ids: Iterable[int] | None = None,
                         exclude_case: VouchCase | None = None, now: datetime | None = None) -> list[FriendEligibility]:
     """Every active friend of `applicant` (or those in `only_ids`) with whether they may vouch now and why not.
 
-    Two queries (friends with their counts, their penalties), whatever the number of friends;
+    Three queries (friends with their counts, their pending deletions, their penalties), whatever the number of friends;
     the page and the services share these rules.
     `exclude_case` leaves the case being confirmed out of the voucher's counts.
     """
@@ -149,7 +156,7 @@ def voucher_eligibility(applicant: User, *, only_ids: Iterable[int] | None = Non
     )
     if only_ids is not None:
         friends = friends.filter(pk__in=list(only_ids))
-    friends = _with_penalties(friends)
+    friends = _with_policy_state(friends)
     rows = []
     for friend in friends:
         rows.append(FriendEligibility(user=friend, friends_since=friend.friends_since, reasons=_reasons(
@@ -196,9 +203,14 @@ def vouch_false_identity_of(user: User) -> bool:
 
 
 def fingerprint_closed(*, fingerprint: str) -> bool:
-    """Whether this identity belongs to a closed or deleted account, or was revoked (found false)."""
+    """Whether this identity belongs to a closed or deleted account, or was revoked (found false or erased).
+
+    Closed means closed by a penalty in force; deleted means being deleted (cooling off) or erased
+    (moderation.selectors.closed_user_ids() covers both), or an account made inactive by staff.
+    """
     return (RealIdentity.objects.filter(fingerprint=fingerprint)
-            .filter(Q(status=IdentityStatus.REVOKED) | Q(user__is_active=False)).exists())
+            .filter(Q(status=IdentityStatus.REVOKED) | Q(user__is_active=False) | Q(user_id__in=closed_user_ids()))
+            .exists())
 
 
 # --- The voucher's side ---------------------------------------------------------

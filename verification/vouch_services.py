@@ -47,6 +47,14 @@ class CapReached(Exception):
     """The identity is already verified on the most accounts allowed: the case cannot be granted."""
 
 
+class IdentityRefused(Exception):
+    """accounts.policy.identity_allowed() refuses the identity (a ban): the case cannot be granted."""
+
+    def __init__(self, decision: policy.Decision):
+        super().__init__(str(decision.reason))
+        self.decision = decision
+
+
 def max_asked() -> int:
     return settings.VOUCH_REQUIRED * MAX_ASKED_FACTOR
 
@@ -171,6 +179,9 @@ def vouch_case_create(*, applicant: User, kind: DocumentKind, real_name: str, do
                                                     max_asked()) % {"n": max_asked()}})
     # Refused before anything is stored: a closed or false identity must not come back through friends.
     fp = identity_fingerprint(document_type=kind.identity_document_type, normalised_number=number)
+    allowed = policy.identity_allowed(fp)
+    if not allowed:
+        raise ValidationError({"document_number": ValidationError(allowed.reason, code="identity_banned")})
     if selectors.fingerprint_closed(fingerprint=fp):
         raise ValidationError({"document_number": _closed_identity_message()}, code="closed_identity")
     now = timezone.now()
@@ -256,6 +267,9 @@ def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[di
         if selectors.fingerprint_closed(fingerprint=case.identity.fingerprint):
             flags.append(_flag("closed_identity", _("This identity belongs to a closed or deleted account, "
                                                     "or was found false."), [case.applicant_id]))
+        if not policy.identity_allowed(case.identity.fingerprint):
+            flags.append(_flag("identity_banned", _("This identity may not be used for a new account (a ban after "
+                                                    "a closure): approval will be refused."), [case.applicant_id]))
         struck = list(VoucherStrike.objects.filter(user_id__in=voucher_ids, lifted_at__isnull=True)
                       .values_list("user_id", flat=True))
         if struck:
@@ -428,8 +442,13 @@ def vouch_case_withdraw(*, case: VouchCase, actor: User) -> VouchCase:
 # --- Granting -------------------------------------------------------------------------
 
 def case_grant(case: VouchCase, *, actor: User | None) -> VouchCase:
-    """Grant level 2 for a locked case (raises CapReached when the identity holds its accounts already)."""
+    """Grant level 2 for a locked case (raises CapReached when the identity holds its accounts already,
+    IdentityRefused when it is banned)."""
     _lock_fingerprint(case.identity.fingerprint)
+    # Asked again at the grant: a ban may have come (a closure of another account) since the case began.
+    allowed = policy.identity_allowed(case.identity.fingerprint)
+    if not allowed:
+        raise IdentityRefused(allowed)
     if confirmed_accounts_elsewhere(fingerprint=case.identity.fingerprint,
                                     exclude_user=case.applicant) >= settings.IDENTITY_MAX_ACCOUNTS:
         raise CapReached
@@ -476,7 +495,7 @@ def vouch_case_grant_due(*, case_id: int, now: datetime | None = None) -> str:
             try:
                 case_grant(case, actor=None)
                 return "granted"
-            except CapReached:
+            except (CapReached, IdentityRefused):
                 # Another account of this identity was verified between the check above and the lock.
                 flags = vouch_risk_flags(case, now=now)
         case_to_review(case, flags=flags)

@@ -154,6 +154,10 @@ PHONE_CODE_TTL_SECONDS = env.int("PHONE_CODE_TTL_SECONDS", default=10 * 60)
 PHONE_CODE_MAX_TRIES = env.int("PHONE_CODE_MAX_TRIES", default=5)
 PHONE_MAX_ACCOUNTS_PER_NUMBER = env.int("PHONE_MAX_ACCOUNTS_PER_NUMBER", default=1)
 
+# --- Leaving the network ---------------------------------------------------
+# Days between asking to delete an account and its erasure; the user may cancel until then.
+ACCOUNT_DELETION_COOLING_DAYS = env.int("ACCOUNT_DELETION_COOLING_DAYS", default=60)
+
 # --- Social ----------------------------------------------------------------
 MOMENT_MAX_CHARS = 2000
 MOMENT_MAX_IMAGES = 9
@@ -205,6 +209,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "penalties-notify-ended": {"task": "moderation.tasks.penalties_notify_ended", "schedule": 10 * 60},
     "vouch-cases-tick": {"task": "verification.tasks.vouch_cases_tick", "schedule": 5 * 60},
     "qualifications-remind": {"task": "publicaccounts.tasks.qualifications_remind", "schedule": 60 * 60 * 6},
+    "erase-deleted-accounts": {"task": "accounts.tasks.erase_deleted_accounts", "schedule": 60 * 60},
 }
 
 # --- Security headers ------------------------------------------------------
