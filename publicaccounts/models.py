@@ -5,7 +5,6 @@ import secrets
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -14,6 +13,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
+
 logger = logging.getLogger(__name__)
 
 NAME_MAX_CHARS = 30
@@ -21,11 +22,6 @@ INTRODUCTION_MAX_CHARS = 500
 TITLE_MAX_CHARS = 120
 BODY_MAX_CHARS = 50_000
 
-
-def private_storage():
-    """Qualification scans live in the private storage: they never have a public URL."""
-    # A callable keeps the storage out of migrations and lets each environment choose it.
-    return storages["private"]
 
 
 def _random_name(folder: str, filename: str) -> str:
@@ -369,16 +365,6 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"#{self.user_id} -> {self.account_id}"
 
-
-def delete_files(storage, names) -> None:
-    """Remove files; a missing one is not an error."""
-    for name in names:
-        if not name:
-            continue
-        try:
-            storage.delete(name)
-        except OSError:  # pragma: no cover - a leftover file is harmless, a failed request is not
-            logger.warning("could not delete file %s", name)
 
 
 @receiver(post_delete, sender=Article, dispatch_uid="publicaccounts.article_cover")

@@ -16,6 +16,7 @@ from accounts import policy
 from accounts.middleware import needs_staff_mfa
 from accounts.policy import Action
 from accounts.views import handle_validation_error
+from core.watermark import watermark, watermark_text
 from moderation import audit
 from moderation.restrictions import public_account_check
 from moderation.services import review_item_touch
@@ -293,8 +294,6 @@ def qualification_scan(request, pk: int):
     except FileNotFoundError:
         raise Http404
     # The viewer's id and the time are burnt into the copy (the same mark identity documents get).
-    from verification.watermark import watermark, watermark_text
-
     marked = watermark(data, text=watermark_text(viewer=request.user))
     audit.record(actor=request.user, action="qualification.scan_view", target=qualification, data={"item": item.pk})
     review_item_touch(item=item, reviewer=request.user)

@@ -5,20 +5,16 @@ import secrets
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
+
 logger = logging.getLogger(__name__)
 
-
-def private_storage():
-    """Moment images live in the private storage: they have no public URL."""
-    # A callable keeps the storage out of migrations and lets each environment choose it.
-    return storages["private"]
 
 
 COMMENT_MAX_CHARS = 500
@@ -196,17 +192,6 @@ class Comment(models.Model):
     def is_removed(self) -> bool:
         return self.removed_at is not None
 
-
-def delete_private_files(names) -> None:
-    """Remove files from the private storage; a missing file is not an error."""
-    storage = private_storage()
-    for name in names:
-        if not name:
-            continue
-        try:
-            storage.delete(name)
-        except OSError:  # pragma: no cover - a leftover file is harmless, a failed request is not
-            logger.warning("could not delete private file %s", name)
 
 
 @receiver(post_delete, sender=MomentImage, dispatch_uid="social.moment_image_files")

@@ -7,20 +7,16 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import storages
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
+
 logger = logging.getLogger(__name__)
 
-
-def private_storage():
-    """Document images live in the private storage: they never have a public URL."""
-    # A callable keeps the storage out of migrations and lets each environment choose it.
-    return storages["private"]
 
 
 def _random_name(folder: str, ext: str) -> str:
@@ -287,17 +283,6 @@ class DocumentImage(models.Model):
     def file_names(self) -> list[str]:
         return [f.name for f in (self.raw, self.image, self.thumbnail) if f]
 
-
-def delete_private_files(names) -> None:
-    """Remove files from the private storage; a missing file is not an error."""
-    storage = private_storage()
-    for name in names:
-        if not name:
-            continue
-        try:
-            storage.delete(name)
-        except OSError:  # pragma: no cover - a leftover file is harmless, a failed request is not
-            logger.warning("could not delete private file %s", name)
 
 
 @receiver(post_delete, sender=DocumentImage, dispatch_uid="verification.document_image_files")

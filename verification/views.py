@@ -16,13 +16,13 @@ from accounts.middleware import needs_staff_mfa
 from accounts.models import Level
 from accounts.policy import Action
 from accounts.views import handle_validation_error
+from core.watermark import watermark, watermark_text
 from moderation import audit
 from moderation.services import review_item_touch
 
 from . import selectors, services, vouch_selectors
 from .forms import DocumentKindChoiceForm, DocumentSubmissionForm
 from .models import DocumentSubmission
-from .watermark import watermark, watermark_text
 
 
 @login_required

@@ -341,7 +341,7 @@ def test_watermark_names_the_viewer_and_time():
 
     from django.utils import timezone
 
-    from verification.watermark import watermark_text
+    from core.watermark import watermark_text
 
     viewer = UserFactory()
     viewer.profile.nickname = "Ada"
@@ -352,7 +352,7 @@ def test_watermark_names_the_viewer_and_time():
 
 
 def test_watermark_keeps_png_transparency_and_size():
-    from verification.watermark import watermark
+    from core.watermark import watermark
 
     img = Image.new("RGBA", (300, 200), (10, 20, 30, 0))
     out = io.BytesIO()
