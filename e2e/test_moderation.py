@@ -2,34 +2,22 @@
 why -> the author appeals -> a second moderator upholds the appeal -> the author posts again."""
 
 import re
-import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.tests.factories import PASSWORD, Level1UserFactory, Level2UserFactory
+from accounts.tests.factories import Level1UserFactory, Level2UserFactory
+from e2e.helpers import TOTP_SECRET, log_in
 from moderation.models import Appeal, AppealStatus, Penalty, PenaltyStatus, ReportCase, Rung
 from social.models import Moment
 from social.tests.factories import make_friends
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
-def _log_in(page, email, *, totp_secret: str | None = None):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/accounts/login/'] button[type=submit]")
-    if totp_secret:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        code = hotp_value(totp_secret, int(time.time()) // 30)
-        page.fill("input[name=code]", f"{code:06d}")
-        page.click("form[action='/accounts/2fa/authenticate/'] button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/" not in url)
 
 
 def _moderator(email: str):
@@ -62,13 +50,13 @@ def test_report_restrict_appeal_uphold_and_post_again(new_page):
 
     # 1. The author posts a moment.
     a = new_page()
-    _log_in(a, author.email)
+    log_in(a, author.email)
     _post(a, "Cheap followers, message me")
     moment = Moment.objects.get(author=author)
 
     # 2. The friend sees it in the feed and reports it.
     b = new_page()
-    _log_in(b, friend.email)
+    log_in(b, friend.email)
     b.goto("/")
     b.click(f"#moment-{moment.pk} a.report-link")
     b.wait_for_url(re.compile(rf"/report/moment/{moment.pk}/"))
@@ -81,7 +69,7 @@ def test_report_restrict_appeal_uphold_and_post_again(new_page):
 
     # 3. The first moderator claims the report and restricts the author for 7 days.
     m1 = new_page()
-    _log_in(m1, first_moderator.email, totp_secret=TOTP_SECRET)
+    log_in(m1, first_moderator.email, totp_secret=TOTP_SECRET)
     _claim_next(m1, "report")
     assert "Cheap followers, message me" in m1.locator(".item-body").inner_text()
     m1.check("input[name=decision][value=restrict]")
@@ -117,7 +105,7 @@ def test_report_restrict_appeal_uphold_and_post_again(new_page):
 
     # 6. A second moderator (never the one who acted) claims the appeal and upholds it.
     m2 = new_page()
-    _log_in(m2, second_moderator.email, totp_secret=TOTP_SECRET)
+    log_in(m2, second_moderator.email, totp_secret=TOTP_SECRET)
     _claim_next(m2, "appeal")
     assert "It was a joke between friends" in m2.locator(".item-body").inner_text()
     m2.check("input[name=decision][value=uphold]")

@@ -6,17 +6,13 @@ import pytest
 from django.core import mail
 
 from accounts.models import Level, User
-from accounts.tests.factories import PASSWORD, Level1UserFactory
+from accounts.tests.factories import Level1UserFactory
 from core import sms
+from e2e.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, email):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/accounts/login/'] button[type=submit]")
 
 
 def test_new_user_reaches_level_1_and_a_friend_sees_the_moment(new_page):
@@ -65,7 +61,7 @@ def test_new_user_reaches_level_1_and_a_friend_sees_the_moment(new_page):
     me.goto(f"/u/{friend.pk}/")
     me.click(f"form[action='/friends/add/{friend.pk}/'] button[type=submit]")
     other = new_page()
-    _log_in(other, "friend@example.com")
+    log_in(other, "friend@example.com")
     other.goto("/friends/")
     other.click("form[action$='/accept/'] button[type=submit]")
     assert other.locator("text=Newcomer").first.is_visible()

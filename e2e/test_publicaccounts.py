@@ -3,35 +3,23 @@ the owner reproduces a political article crediting its source -> the mark shows 
 
 import importlib
 import re
-import time
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.tests.factories import PASSWORD, Level2UserFactory
+from accounts.tests.factories import Level2UserFactory
 from core.testing import uploads_dir
+from e2e.helpers import TOTP_SECRET, log_in
 from publicaccounts.models import PublicAccount, Qualification, QualificationStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
-def _log_in(page, email, *, totp_secret: str | None = None):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/accounts/login/'] button[type=submit]")
-    if totp_secret:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        code = hotp_value(totp_secret, int(time.time()) // 30)
-        page.fill("input[name=code]", f"{code:06d}")
-        page.click("form[action='/accounts/2fa/authenticate/'] button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/" not in url)
 
 
 def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_page):
@@ -43,7 +31,7 @@ def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_pa
     TOTP.activate(officer, TOTP_SECRET)
 
     me = new_page()
-    _log_in(me, owner.email)
+    log_in(me, owner.email)
 
     # 1. Register the account.
     me.goto("/publicaccounts/new/")
@@ -79,7 +67,7 @@ def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_pa
 
     # 3. The compliance officer logs in with TOTP, claims the item in /review/ and approves it.
     staff = new_page()
-    _log_in(staff, officer.email, totp_secret=TOTP_SECRET)
+    log_in(staff, officer.email, totp_secret=TOTP_SECRET)
     staff.goto("/review/?kind=qualification")
     staff.click("form[action='/review/claim-next/'] >> text=Claim the next item")
     staff.wait_for_url(re.compile(r"/review/items/\d+/$"))

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from accounts.models import Level, LevelSource, User
-from accounts.tests.factories import PASSWORD
+from e2e.helpers import log_in
 from verification.models import VouchCase, VouchCaseStatus
 from verification.tasks import vouch_cases_tick
 from verification.tests.vouch_helpers import make_applicant, make_voucher, unique_id_number
@@ -20,12 +20,6 @@ from verification.tests.vouch_helpers import make_applicant, make_voucher, uniqu
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, email):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def _nickname(user, name):
@@ -47,7 +41,7 @@ def test_three_friends_vouch_and_the_applicant_reaches_level_2(new_page, setting
     _nickname(recent, "Recent friend")
 
     me = new_page()
-    _log_in(me, "applicant@example.com")
+    log_in(me, "applicant@example.com")
     me.goto("/verify/")
     me.click("#way-vouch a.button")
     me.wait_for_url("**/verify/vouch/")
@@ -65,7 +59,7 @@ def test_three_friends_vouch_and_the_applicant_reaches_level_2(new_page, setting
 
     for voucher in vouchers:
         page = new_page()
-        _log_in(page, voucher.email)
+        log_in(page, voucher.email)
         page.goto("/verify/vouches/")
         card = page.locator(f"#request-{case.requests.get(voucher=voucher).pk}")
         assert card.locator(".claimed-name").inner_text() == "王小明"
