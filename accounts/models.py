@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.crypto import EncryptedTextField
+from core.statemachine import StateMachineMixin, TransitionNotAllowed
 
 from .masking import mask_document_number, mask_name
 
@@ -290,11 +291,10 @@ class DeletionStatus(models.TextChoices):
     ERASED = "erased", _("Erased")
 
 
-class DeletionTransitionError(Exception):
-    """A change of a deletion request's status that DeletionRequest.TRANSITIONS does not declare."""
+DeletionTransitionError = TransitionNotAllowed
 
 
-class DeletionRequest(models.Model):
+class DeletionRequest(StateMachineMixin, models.Model):
     """A user's request to delete their account: hidden at once, erased after the cooling-off period.
 
     cooling -> cancelled (the user changed their mind) | erased (the beat task, after erase_after).
@@ -329,11 +329,3 @@ class DeletionRequest(models.Model):
     def __str__(self) -> str:
         return f"deletion of #{self.user_id} ({self.status})"
 
-    def can_transition(self, to: str) -> bool:
-        return to in self.TRANSITIONS.get(self.status, frozenset())
-
-    def transition(self, *, to: str) -> None:
-        """Move to `to` if the graph allows it (the caller saves)."""
-        if not self.can_transition(to):
-            raise DeletionTransitionError(f"deletion request {self.pk}: {self.status} -> {to} is not allowed")
-        self.status = to

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.statemachine import StateMachineMixin, TransitionNotAllowed  # noqa: F401 (raised for callers)
+
 
 class ItemStatus(models.TextChoices):
     OPEN = "open", _("Waiting")
@@ -31,12 +33,12 @@ ITEM_TRANSITIONS = {
 PENDING_STATUSES = (ItemStatus.OPEN, ItemStatus.CLAIMED)
 
 
-class TransitionNotAllowed(Exception):
-    """A change of status that ITEM_TRANSITIONS does not declare."""
 
 
-class ReviewItem(models.Model):
+class ReviewItem(StateMachineMixin, models.Model):
     """One thing waiting for a moderator's decision, of any registered kind."""
+
+    TRANSITIONS = ITEM_TRANSITIONS
 
     kind = models.CharField(_("kind"), max_length=40, db_index=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
@@ -82,11 +84,6 @@ class ReviewItem(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
 
-    def transition(self, *, to: str) -> None:
-        """Move to status `to`, or raise TransitionNotAllowed for an undeclared edge."""
-        if to not in ITEM_TRANSITIONS[ItemStatus(self.status)]:
-            raise TransitionNotAllowed(f"{self.status} -> {to}")
-        self.status = to
 
     @property
     def is_pending(self) -> bool:
@@ -223,8 +220,10 @@ class PenaltyQuerySet(models.QuerySet):
             models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now))
 
 
-class Penalty(models.Model):
+class Penalty(StateMachineMixin, models.Model):
     """One rung of the ladder applied to a user account or to one public account."""
+
+    TRANSITIONS = PENALTY_TRANSITIONS
 
     # Either `user` (a personal account) or the generic target (one public account) is the subject.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -274,11 +273,6 @@ class Penalty(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} #{self.pk}"
 
-    def transition(self, *, to: str) -> None:
-        """Move to status `to`, or raise TransitionNotAllowed for an undeclared edge."""
-        if to not in PENALTY_TRANSITIONS[PenaltyStatus(self.status)]:
-            raise TransitionNotAllowed(f"penalty {self.pk}: {self.status} -> {to}")
-        self.status = to
 
     @property
     def on_public_account(self) -> bool:
@@ -337,8 +331,10 @@ APPEAL_TRANSITIONS = {
 }
 
 
-class Appeal(models.Model):
+class Appeal(StateMachineMixin, models.Model):
     """The owner's one appeal against one penalty, judged by someone other than who acted."""
+
+    TRANSITIONS = APPEAL_TRANSITIONS
 
     penalty = models.OneToOneField(Penalty, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
@@ -359,11 +355,6 @@ class Appeal(models.Model):
     def __str__(self) -> str:
         return f"appeal #{self.pk} on penalty #{self.penalty_id}"
 
-    def transition(self, *, to: str) -> None:
-        """Move to status `to`, or raise TransitionNotAllowed for an undeclared edge."""
-        if to not in APPEAL_TRANSITIONS[AppealStatus(self.status)]:
-            raise TransitionNotAllowed(f"appeal {self.pk}: {self.status} -> {to}")
-        self.status = to
 
 
 class IdentityBan(models.Model):

@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.statemachine import StateMachineMixin, TransitionNotAllowed
 from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
 
 logger = logging.getLogger(__name__)
@@ -42,23 +43,12 @@ def scan_path(instance, filename: str) -> str:
     return _random_name("qualifications", filename)
 
 
-class InvalidTransition(Exception):
-    """A state change that the declared graph does not allow."""
+InvalidTransition = TransitionNotAllowed
+# Named by migration 0001's bases; the mixin itself lives in core.
+_StateMachine = StateMachineMixin
 
 
-class _StateMachine:
-    """`transition()` over a class-level TRANSITIONS graph (edges as data)."""
 
-    TRANSITIONS: dict[str, frozenset[str]] = {}
-
-    def can_transition(self, to: str) -> bool:
-        return to in self.TRANSITIONS.get(self.status, frozenset())
-
-    def transition(self, *, to: str) -> None:
-        """Move to `to` if the graph allows it (the caller saves)."""
-        if not self.can_transition(to):
-            raise InvalidTransition(f"{type(self).__name__} {self.pk}: {self.status} -> {to} is not allowed")
-        self.status = to
 
 
 # --- Public accounts ---------------------------------------------------------
@@ -92,7 +82,7 @@ class OperatorType(models.TextChoices):
     ORGANISATION = "organisation", _("Organisation")
 
 
-class PublicAccount(_StateMachine, models.Model):
+class PublicAccount(StateMachineMixin, models.Model):
     """A publisher page owned by one verified user; other users subscribe to its articles."""
 
     Status = AccountStatus
@@ -202,7 +192,7 @@ class QualificationRejectReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Qualification(_StateMachine, models.Model):
+class Qualification(StateMachineMixin, models.Model):
     """A news-service licence claimed by a public account; approved by compliance staff, it grants rights.
 
     Being in force is computed, never stored: approved, not revoked, and today within

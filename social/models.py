@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.statemachine import StateMachineMixin, TransitionNotAllowed
 from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,7 @@ def moment_image_path(instance, filename: str) -> str:
     return f"moments/{now:%Y/%m}/{secrets.token_hex(16)}{ext}"
 
 
-class InvalidTransition(Exception):
-    """A state change that the declared graph does not allow."""
+InvalidTransition = TransitionNotAllowed
 
 
 class FriendRequestStatus(models.TextChoices):
@@ -43,7 +43,7 @@ class FriendRequestStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class FriendRequest(models.Model):
+class FriendRequest(StateMachineMixin, models.Model):
     """One user asking another to become friends; decided once, then kept as history."""
 
     Status = FriendRequestStatus
@@ -79,14 +79,7 @@ class FriendRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.from_user_id} -> {self.to_user_id} ({self.status})"
 
-    def can_transition(self, to: str) -> bool:
-        return to in self.TRANSITIONS.get(self.status, frozenset())
-
-    def transition(self, *, to: str) -> None:
-        """Move to `to` if the graph allows it (the caller saves)."""
-        if not self.can_transition(to):
-            raise InvalidTransition(f"friend request {self.pk}: {self.status} -> {to} is not allowed")
-        self.status = to
+    def on_transition(self, to: str) -> None:
         self.decided_at = timezone.now()
 
 

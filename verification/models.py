@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.statemachine import StateMachineMixin, TransitionNotAllowed
 from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,7 @@ def document_image_path(instance, filename: str) -> str:
     return _random_name("clean", ext if ext in {".jpg", ".png"} else ".jpg")
 
 
-class InvalidTransition(Exception):
-    """A state change that the declared graph does not allow."""
+InvalidTransition = TransitionNotAllowed
 
 
 class NumberFormat(models.TextChoices):
@@ -173,7 +173,7 @@ RESUBMIT_TEXTS = {
 FAILED_TEXT = _("An image could not be used. Please upload a clear photo in JPEG, PNG or WebP format.")
 
 
-class DocumentSubmission(models.Model):
+class DocumentSubmission(StateMachineMixin, models.Model):
     """One attempt to prove a real identity with a document, from upload to decision."""
 
     Status = SubmissionStatus
@@ -218,14 +218,6 @@ class DocumentSubmission(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} ({self.status})"
 
-    def can_transition(self, to: str) -> bool:
-        return to in self.TRANSITIONS.get(self.status, frozenset())
-
-    def transition(self, *, to: str) -> None:
-        """Move to `to` if the graph allows it (the caller saves)."""
-        if not self.can_transition(to):
-            raise InvalidTransition(f"document submission {self.pk}: {self.status} -> {to} is not allowed")
-        self.status = to
 
     @property
     def is_open(self) -> bool:

@@ -12,9 +12,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.statemachine import StateMachineMixin, TransitionNotAllowed
 
-class VouchTransitionError(Exception):
-    """A state change that the declared graph of a vouch case or request does not allow."""
+VouchTransitionError = TransitionNotAllowed
 
 
 class VouchCaseStatus(models.TextChoices):
@@ -34,7 +34,7 @@ class VouchCaseStatus(models.TextChoices):
 OPEN_CASE_STATUSES = (VouchCaseStatus.COLLECTING, VouchCaseStatus.CHALLENGE, VouchCaseStatus.REVIEW)
 
 
-class VouchCase(models.Model):
+class VouchCase(StateMachineMixin, models.Model):
     """One attempt to reach level 2 through friends: the claimed identity and the friends asked."""
 
     Status = VouchCaseStatus
@@ -91,14 +91,6 @@ class VouchCase(models.Model):
     def __str__(self) -> str:
         return f"vouch case #{self.pk} ({self.status})"
 
-    def can_transition(self, to: str) -> bool:
-        return to in self.TRANSITIONS.get(self.status, frozenset())
-
-    def transition(self, *, to: str) -> None:
-        """Move to `to` if the graph allows it (the caller saves)."""
-        if not self.can_transition(to):
-            raise VouchTransitionError(f"vouch case {self.pk}: {self.status} -> {to} is not allowed")
-        self.status = to
 
     @property
     def is_open(self) -> bool:
@@ -124,7 +116,7 @@ class VouchRequestStatus(models.TextChoices):
     CANCELLED = "cancelled", _("No longer needed")
 
 
-class VouchRequest(models.Model):
+class VouchRequest(StateMachineMixin, models.Model):
     """One friend asked to confirm the applicant's real name; answered once, then kept as history."""
 
     Status = VouchRequestStatus
@@ -168,14 +160,7 @@ class VouchRequest(models.Model):
     def __str__(self) -> str:
         return f"vouch request #{self.pk} ({self.status})"
 
-    def can_transition(self, to: str) -> bool:
-        return to in self.TRANSITIONS.get(self.status, frozenset())
-
-    def transition(self, *, to: str) -> None:
-        """Move to `to` if the graph allows it and stamp the answer time (the caller saves)."""
-        if not self.can_transition(to):
-            raise VouchTransitionError(f"vouch request {self.pk}: {self.status} -> {to} is not allowed")
-        self.status = to
+    def on_transition(self, to: str) -> None:
         self.decided_at = timezone.now()
 
     @property
