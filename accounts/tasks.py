@@ -7,6 +7,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.crypto import decrypt_str
 from core.sms import send_sms
 
 
@@ -27,8 +28,9 @@ def send_notification_email(*, notification_id: int) -> None:
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def send_sms_code(*, to: str, text: str) -> None:
-    send_sms(to=to, text=text)
+def send_sms_code(*, to: str, text_token: str) -> None:
+    """Send a verification code; the text arrives Fernet-encrypted so the broker never holds the code."""
+    send_sms(to=to, text=decrypt_str(text_token))
 
 
 @shared_task(acks_late=True)
