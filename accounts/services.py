@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -165,6 +165,18 @@ def phone_pending_challenge(*, user: User) -> PhoneChallenge | None:
             .order_by("-created_at").first())
 
 
+def _lock_number(number: str) -> bool:
+    """Serialise confirmations of one number until commit, so two accounts cannot both take the last place.
+
+    The cap is a setting, so no unique constraint can hold it; on PostgreSQL a transaction-scoped
+    advisory lock on the number does (SQLite writes are serialised anyway). Always returns False.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"phone:{number}"])
+    return False
+
+
 def phone_confirm(*, user: User, code: str) -> PhoneNumber:
     """Check the code; on success store the number as confirmed and raise the level to 1."""
     code = (code or "").strip()
@@ -186,7 +198,8 @@ def phone_confirm(*, user: User, code: str) -> PhoneNumber:
                 left = settings.PHONE_CODE_MAX_TRIES - challenge.tries
                 error = (_("That code is not right. %(left)d tries left.") % {"left": left} if left > 0
                          else _("Too many wrong codes. Please ask for a new one."))
-            elif phone_confirmed_elsewhere_count(number=number, exclude_user=user) >= settings.PHONE_MAX_ACCOUNTS_PER_NUMBER:
+            elif _lock_number(number) or phone_confirmed_elsewhere_count(
+                    number=number, exclude_user=user) >= settings.PHONE_MAX_ACCOUNTS_PER_NUMBER:
                 # Checked again at confirmation: another account may have confirmed it meanwhile.
                 error = _("This number is already confirmed on another account. Please use a number of your own.")
             else:
