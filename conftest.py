@@ -98,12 +98,13 @@ def staff_client(client, db):
 _DATA_MIGRATIONS = [
     ("accounts.migrations.0002_groups_and_first_agreement", "forwards"),
     ("verification.migrations.0002_seed_document_kinds", "forwards"),
+    ("publicaccounts.migrations.0002_seed_reserved_terms", "forwards"),
 ]
 
 
 @pytest.fixture(autouse=True)
 def _data_migrations_present(request):
-    """Re-seed what data migrations created (groups, the agreement, document kinds).
+    """Re-seed what data migrations created (groups, the agreement, document kinds, reserved terms).
 
     A transactional test (PostgreSQL races, the Celery worker, the browser) ends with a flush
     that empties every table, data migrations included; later tests must still find them.

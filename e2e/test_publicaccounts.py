@@ -1,13 +1,11 @@
 """Register a public account -> apply for a reproduction licence -> compliance approves in /review/ ->
 the owner reproduces a political article crediting its source -> the mark shows on the article and the account."""
 
-import importlib
 import re
 from datetime import timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -23,8 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_page):
-    # A transactional test starts from a flushed database: seed what data migrations would.
-    importlib.import_module("publicaccounts.migrations.0002_seed_reserved_terms").forwards(apps, None)
     owner = Level2UserFactory(email="publisher@example.com")
     officer = Level2UserFactory(email="compliance@example.com")
     officer.groups.add(Group.objects.get_or_create(name="compliance")[0])

@@ -151,36 +151,30 @@ def friend_request_accept(*, request: FriendRequest, actor: User) -> FriendReque
         return _accept_locked(fr, users=users)
 
 
-def friend_request_decline(*, request: FriendRequest, actor: User) -> FriendRequest:
-    """The recipient declines; the sender is not told, and a second submit changes nothing."""
+def _friend_request_end(*, request: FriendRequest, actor: User, to: str, side: str) -> FriendRequest:
+    """Decline (recipient) or cancel (sender) a pending request; a second submit changes nothing."""
     _require_friends_unfrozen(actor)
     with transaction.atomic():
         fr, _users = _lock_request(request)
-        if fr.to_user_id != actor.pk:
-            raise PermissionDenied("only the recipient may decline a friend request")
-        if fr.status == FriendRequestStatus.DECLINED:
+        if getattr(fr, f"{side}_id") != actor.pk:
+            raise PermissionDenied(f"only the request's {side} may end it this way")
+        if fr.status == to:
             return fr
-        if not fr.can_transition(FriendRequestStatus.DECLINED):
+        if not fr.can_transition(to):
             raise FriendError(_("This request is no longer pending."), code="not_pending")
-        fr.transition(to=FriendRequestStatus.DECLINED)
+        fr.transition(to=to)
         fr.save(update_fields=["status", "decided_at"])
     return fr
+
+
+def friend_request_decline(*, request: FriendRequest, actor: User) -> FriendRequest:
+    """The recipient declines; the sender is not told, and a second submit changes nothing."""
+    return _friend_request_end(request=request, actor=actor, to=FriendRequestStatus.DECLINED, side="to_user")
 
 
 def friend_request_cancel(*, request: FriendRequest, actor: User) -> FriendRequest:
     """The sender withdraws a pending request; a second submit changes nothing."""
-    _require_friends_unfrozen(actor)
-    with transaction.atomic():
-        fr, _users = _lock_request(request)
-        if fr.from_user_id != actor.pk:
-            raise PermissionDenied("only the sender may cancel a friend request")
-        if fr.status == FriendRequestStatus.CANCELLED:
-            return fr
-        if not fr.can_transition(FriendRequestStatus.CANCELLED):
-            raise FriendError(_("This request is no longer pending."), code="not_pending")
-        fr.transition(to=FriendRequestStatus.CANCELLED)
-        fr.save(update_fields=["status", "decided_at"])
-    return fr
+    return _friend_request_end(request=request, actor=actor, to=FriendRequestStatus.CANCELLED, side="from_user")
 
 
 def friendship_remove(*, actor: User, other: User) -> bool:

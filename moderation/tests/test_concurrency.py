@@ -1,12 +1,9 @@
 """Races on a real PostgreSQL: each thread has its own connection, and they start at the same moment."""
 
-import importlib
-import threading
 
 import pytest
-from django.apps import apps
-from django.db import connection
 
+from core.testing import race
 from moderation import audit, services
 from moderation.models import AuditEntry, ItemStatus, ReviewItem
 from moderation.services import QueueError
@@ -15,40 +12,6 @@ from .conftest import KIND, make_moderator, open_item
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_migration_data(django_db_setup, django_db_blocker):
-    """Transactional tests end with a flush, which also empties what data migrations created.
-
-    Tests that run later on the same database (the staff groups, the first agreement) expect those rows.
-    """
-    yield
-    with django_db_blocker.unblock():
-        migration = importlib.import_module("accounts.migrations.0002_groups_and_first_agreement")
-        migration.forwards(apps, None)
-
-
-def race(*calls):
-    """Run each call in its own thread, all released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (a lock never released?)"
-    return results
 
 
 def test_two_moderators_claiming_next_on_one_item_only_one_gets_it():

@@ -1,10 +1,7 @@
 """Seeded reserved terms and staff groups, English pages, and the people of the stories."""
 
-import importlib
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 
 from accounts.tests.factories import Level2UserFactory
 
@@ -13,10 +10,7 @@ from .factories import confirm_identity, in_group, resident_id
 
 @pytest.fixture(autouse=True)
 def _seeded(db, client):
-    """What data migrations create (a transactional test's flush removes them), and English pages."""
-    importlib.import_module("publicaccounts.migrations.0002_seed_reserved_terms").forwards(apps, None)
-    for name in ("moderator", "compliance"):
-        Group.objects.get_or_create(name=name)
+    """English pages (the root conftest re-seeds what data migrations create after a flush)."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 

@@ -1,17 +1,14 @@
 """Races on a real PostgreSQL: two user accounts of one person register at the same moment, double submits."""
 
-import importlib
-import threading
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.tests.factories import Level2UserFactory
+from core.testing import race
 from publicaccounts import qualifications, services
 from publicaccounts.models import LicenceType, PublicAccount, Qualification, Subscription
 
@@ -19,37 +16,6 @@ from .factories import confirm_identity, make_account, processed, register, resi
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_migration_data(django_db_setup, django_db_blocker):
-    """A transactional test ends with a flush; later tests on this database expect the seeded rows back."""
-    yield
-    with django_db_blocker.unblock():
-        importlib.import_module("accounts.migrations.0002_groups_and_first_agreement").forwards(apps, None)
-        importlib.import_module("publicaccounts.migrations.0002_seed_reserved_terms").forwards(apps, None)
-
-
-def race(*calls):
-    """Run each call in its own thread, all released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (a lock never released?)"
-    return results
 
 
 @override_settings(PUBLIC_ACCOUNTS_PER_IDENTITY=1)

@@ -1,9 +1,7 @@
 """Seeded document kinds, moderators, and a helper that submits a document through the normal service."""
 
-import importlib
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 
 from accounts.tests.factories import Level2UserFactory
@@ -17,9 +15,7 @@ from .utils import BACK, FRONT, PASSPORT_NUMBER, PHOTO_PAGE, as_upload, resident
 
 @pytest.fixture(autouse=True)
 def _seeded(db, client):
-    """The document kinds and staff groups data migrations create (a transactional test's flush removes them)."""
-    importlib.import_module("verification.migrations.0002_seed_document_kinds").forwards(apps, None)
-    Group.objects.get_or_create(name="moderator")
+    """English pages (the root conftest re-seeds what data migrations create after a flush)."""
     # Pages render in the viewer's language; tests compare English text.
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 

@@ -1,15 +1,12 @@
 """Races on a real PostgreSQL: each thread has its own connection, and they start at the same moment."""
 
-import importlib
-import threading
 import time
 
 import pytest
-from django.apps import apps
-from django.db import connection
 
 from accounts.models import IdentityStatus, Level, RealIdentity
 from accounts.tests.factories import Level1UserFactory
+from core.testing import race
 from moderation import services as queue
 from moderation.models import ItemStatus
 from moderation.services import QueueError
@@ -21,38 +18,6 @@ from .utils import fresh, resident_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_migration_data(django_db_setup, django_db_blocker):
-    """Transactional tests end with a flush, which also empties what data migrations created."""
-    yield
-    with django_db_blocker.unblock():
-        for name in ("accounts.migrations.0002_groups_and_first_agreement",
-                     "verification.migrations.0002_seed_document_kinds"):
-            importlib.import_module(name).forwards(apps, None)
-
-
-def race(*calls):
-    """Run each call in its own thread, all released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (a lock never released?)"
-    return results
 
 
 def _submit(user, number=None):
