@@ -6,12 +6,12 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
 from core.crypto import EncryptedTextField
 from core.statemachine import StateMachineMixin, TransitionNotAllowed
 
 from .masking import mask_document_number, mask_name
+from .phones import mask_phone, phone_fingerprint, phone_normalise
 
 
 class Level(models.IntegerChoices):
@@ -161,12 +161,42 @@ class AgreementAcceptance(models.Model):
         return f"#{self.user_id} accepted {self.version_id}"
 
 
-class PhoneNumber(models.Model):
-    """The user's mainland mobile number; confirmed_at is set once an SMS code matched."""
+class PhoneQuerySet(models.QuerySet):
+    def with_number(self, number):
+        """Rows holding `number` (any usual spelling), found by its fingerprint: the column is encrypted."""
+        return self.filter(fingerprint=phone_fingerprint(number))
+
+
+class _EncryptedPhoneMixin:
+    """Normalise the number to E.164 and keep its fingerprint in step on every save."""
+
+    def save(self, *args, **kwargs):
+        if self.number:
+            self.number = phone_normalise(self.number)
+            self.fingerprint = phone_fingerprint(self.number)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "number" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "fingerprint"}
+        super().save(*args, **kwargs)
+
+    @property
+    def masked(self) -> str:
+        return mask_phone(self.number) if self.number else ""
+
+
+class PhoneNumber(_EncryptedPhoneMixin, models.Model):
+    """The user's mainland mobile number; confirmed_at is set once an SMS code matched.
+
+    The number is encrypted at rest (same rotatable keys as identities); only its fingerprint is compared.
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone")
-    number = PhoneNumberField(_("mobile number"), region="CN", db_index=True)
+    number = EncryptedTextField(_("mobile number"))
+    # HMAC of the E.164 number: the per-number cap, every lookup and the per-number lock use it.
+    fingerprint = models.CharField(max_length=64, db_index=True, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    objects = PhoneQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("phone number")
@@ -175,22 +205,26 @@ class PhoneNumber(models.Model):
     def __str__(self) -> str:
         return self.masked
 
-    @property
-    def masked(self) -> str:
-        national = str(self.number.national_number) if self.number else ""
-        return f"{national[:3]}****{national[-4:]}" if len(national) >= 7 else "****"
 
+class PhoneChallenge(_EncryptedPhoneMixin, models.Model):
+    """One SMS code sent to a number; the code is kept as a keyed hash for checking.
 
-class PhoneChallenge(models.Model):
-    """One SMS code sent to a number; only its keyed hash is stored."""
+    Between creation and sending, the code also waits encrypted in `code_token`, so the Celery message
+    carries only the challenge id; the send task erases it, and so do a newer code and the hourly purge.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_challenges")
-    number = PhoneNumberField(region="CN")
+    number = EncryptedTextField()
+    fingerprint = models.CharField(max_length=64, editable=False)
     code_hash = models.CharField(max_length=64)
+    code_token = EncryptedTextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
     tries = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhoneQuerySet.as_manager()
 
     class Meta:
         get_latest_by = "created_at"

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import crypto
+from core.sms import send_sms
 
 from . import policy
 from .identity import normalise_name, validate_document_number
@@ -30,6 +31,7 @@ from .models import (
     User,
 )
 from .notifications import notify
+from .phones import phone_fingerprint, phone_normalise
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +128,9 @@ def _code_hash(challenge_user_id: int, number: str, code: str) -> str:
     return crypto.fingerprint(f"{challenge_user_id}:{number}:{code}", purpose="sms-code")
 
 
-def phone_confirmed_elsewhere_count(*, number: str, exclude_user: User) -> int:
-    return (PhoneNumber.objects.filter(number=number, confirmed_at__isnull=False)
+def phone_confirmed_elsewhere_count(*, fingerprint: str, exclude_user: User) -> int:
+    """Other accounts that confirmed the number with this fingerprint (the number column is encrypted)."""
+    return (PhoneNumber.objects.filter(fingerprint=fingerprint, confirmed_at__isnull=False)
             .exclude(user=exclude_user).count())
 
 
@@ -135,29 +138,64 @@ def phone_send_code(*, user: User, number) -> PhoneChallenge:
     """Create a 6-digit code for `number` and send it by SMS after commit.
 
     Rate limits on sends are applied by the caller (allauth's limiter, per user and IP);
-    here we refuse numbers that already hold their quota of accounts.
+    here we refuse numbers that already hold their quota of accounts. The Celery message
+    carries only the challenge id: the task reads the number and the code from the row.
     """
-    number_e164 = str(number)
-    if phone_confirmed_elsewhere_count(number=number_e164, exclude_user=user) >= settings.PHONE_MAX_ACCOUNTS_PER_NUMBER:
+    try:
+        number_e164 = phone_normalise(number)
+    except ValueError:
+        raise PhoneError(_("Please enter a valid mobile number.")) from None
+    fingerprint = phone_fingerprint(number_e164)
+    if phone_confirmed_elsewhere_count(fingerprint=fingerprint,
+                                       exclude_user=user) >= settings.PHONE_MAX_ACCOUNTS_PER_NUMBER:
         raise PhoneError(_("This number is already confirmed on another account. Please use a number of your own."))
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     with transaction.atomic():
-        # A new code replaces every older one for this user.
-        PhoneChallenge.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        # A new code replaces every older one for this user; an older code not yet sent is erased.
+        PhoneChallenge.objects.filter(user=user, used_at__isnull=True).update(used_at=now, code_token="")
         challenge = PhoneChallenge.objects.create(
-            user=user, number=number_e164, code_hash=_code_hash(user.pk, number_e164, code),
+            user=user, number=number_e164, code_hash=_code_hash(user.pk, number_e164, code), code_token=code,
             created_at=now, expires_at=now + timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),
         )
         from .tasks import send_sms_code
 
-        with translation.override(user.language):
-            text = _("Your verification code is %(code)s. It is valid for %(minutes)d minutes. "
-                     "Do not share it with anyone.") % {"code": code, "minutes": settings.PHONE_CODE_TTL_SECONDS // 60}
-        # The text carries the code: it crosses the broker encrypted, never in the clear.
-        token = crypto.encrypt_str(text)
-        transaction.on_commit(lambda: send_sms_code.delay(to=number_e164, text_token=token))
+        challenge_id = challenge.pk
+        transaction.on_commit(lambda: send_sms_code.delay(challenge_id=challenge_id))
     return challenge
+
+
+def phone_challenge_send(*, challenge_id: int) -> bool:
+    """Send a challenge's code by SMS once (the task's body); True when a message went out.
+
+    Idempotent: a challenge already sent, replaced, used or expired is not sent (again). The row stays
+    locked while the provider is called, so a redelivered message waits and then finds it sent; if the
+    provider fails, nothing is marked and the retry sends the same code. Once sent, the code is erased
+    from the row: only its keyed hash remains.
+    """
+    with transaction.atomic():
+        challenge = (PhoneChallenge.objects.select_for_update().select_related("user")
+                     .filter(pk=challenge_id).first())
+        if challenge is None or challenge.sent_at is not None or not challenge.code_token:
+            return False
+        if challenge.used_at is not None or challenge.expires_at <= timezone.now():
+            PhoneChallenge.objects.filter(pk=challenge.pk).update(code_token="")
+            return False
+        with translation.override(challenge.user.language):
+            text = _("Your verification code is %(code)s. It is valid for %(minutes)d minutes. "
+                     "Do not share it with anyone.") % {"code": challenge.code_token,
+                                                        "minutes": settings.PHONE_CODE_TTL_SECONDS // 60}
+        send_sms(to=challenge.number, text=text)
+        PhoneChallenge.objects.filter(pk=challenge.pk).update(sent_at=timezone.now(), code_token="")
+    return True
+
+
+def phone_challenges_purge(*, keep_days: int = 1) -> int:
+    """Erase the codes of expired challenges, and delete challenges expired `keep_days` ago; returns deleted."""
+    now = timezone.now()
+    PhoneChallenge.objects.filter(expires_at__lte=now).exclude(code_token="").update(code_token="")
+    deleted, _details = PhoneChallenge.objects.filter(expires_at__lte=now - timedelta(days=keep_days)).delete()
+    return deleted
 
 
 def phone_pending_challenge(*, user: User) -> PhoneChallenge | None:
@@ -165,15 +203,15 @@ def phone_pending_challenge(*, user: User) -> PhoneChallenge | None:
             .order_by("-created_at").first())
 
 
-def _lock_number(number: str) -> bool:
+def _lock_number(fingerprint: str) -> bool:
     """Serialise confirmations of one number until commit, so two accounts cannot both take the last place.
 
     The cap is a setting, so no unique constraint can hold it; on PostgreSQL a transaction-scoped
-    advisory lock on the number does (SQLite writes are serialised anyway). Always returns False.
+    advisory lock on the number's fingerprint does (SQLite writes are serialised anyway). Always False.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"phone:{number}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"phone:{fingerprint}"])
     return False
 
 
@@ -193,18 +231,19 @@ def phone_confirm(*, user: User, code: str) -> PhoneNumber:
         else:
             challenge.tries += 1
             challenge.save(update_fields=["tries"])
-            number = str(challenge.number)
+            number = challenge.number
             if not hmac.compare_digest(challenge.code_hash, _code_hash(user.pk, number, code)):
                 left = settings.PHONE_CODE_MAX_TRIES - challenge.tries
                 error = (_("That code is not right. %(left)d tries left.") % {"left": left} if left > 0
                          else _("Too many wrong codes. Please ask for a new one."))
-            elif _lock_number(number) or phone_confirmed_elsewhere_count(
-                    number=number, exclude_user=user) >= settings.PHONE_MAX_ACCOUNTS_PER_NUMBER:
+            elif _lock_number(challenge.fingerprint) or phone_confirmed_elsewhere_count(
+                    fingerprint=challenge.fingerprint, exclude_user=user) >= settings.PHONE_MAX_ACCOUNTS_PER_NUMBER:
                 # Checked again at confirmation: another account may have confirmed it meanwhile.
                 error = _("This number is already confirmed on another account. Please use a number of your own.")
             else:
                 challenge.used_at = timezone.now()
-                challenge.save(update_fields=["used_at"])
+                challenge.code_token = ""
+                challenge.save(update_fields=["used_at", "code_token"])
                 phone, _created = PhoneNumber.objects.update_or_create(
                     user=user, defaults={"number": number, "confirmed_at": timezone.now()}
                 )
@@ -214,6 +253,19 @@ def phone_confirm(*, user: User, code: str) -> PhoneNumber:
     if error:
         raise PhoneError(error)
     return phone
+
+
+def phones_reencrypt(*, batch_size: int = 500) -> int:
+    """Re-encrypt every stored phone number (and pending codes) under the newest key; returns rows."""
+    count = 0
+    for model, fields in ((PhoneNumber, ["number"]), (PhoneChallenge, ["number", "code_token"])):
+        pks = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(pks), batch_size):
+            with transaction.atomic():
+                for row in model.objects.select_for_update().filter(pk__in=pks[start:start + batch_size]):
+                    row.save(update_fields=fields)
+                    count += 1
+    return count
 
 
 # --- Real identity ---------------------------------------------------------

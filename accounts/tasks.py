@@ -7,9 +7,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from core.crypto import decrypt_str
-from core.sms import send_sms
-
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_email(*, notification_id: int) -> None:
@@ -28,9 +25,25 @@ def send_notification_email(*, notification_id: int) -> None:
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def send_sms_code(*, to: str, text_token: str) -> None:
-    """Send a verification code; the text arrives Fernet-encrypted so the broker never holds the code."""
-    send_sms(to=to, text=decrypt_str(text_token))
+def send_sms_code(*, challenge_id: int | None = None, **legacy) -> bool:
+    """Send a challenge's code: the message holds the id only; number and code are read from the row.
+
+    A message queued before this release (number and code in its arguments) is dropped unread: the
+    user asks for a new code. Returns whether an SMS went out (False when already sent or gone).
+    """
+    from .services import phone_challenge_send
+
+    if challenge_id is None:
+        return False
+    return phone_challenge_send(challenge_id=challenge_id)
+
+
+@shared_task(acks_late=True)
+def purge_phone_challenges() -> int:
+    """Hourly (beat): erase unsent codes of expired challenges and delete old challenges."""
+    from .services import phone_challenges_purge
+
+    return phone_challenges_purge()
 
 
 @shared_task(acks_late=True)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import deletion, policy, services
@@ -63,12 +64,14 @@ def me(request):
     return render(request, "accounts/me.html", {"form": form, "profile": profile})
 
 
+@sensitive_post_parameters("number", "code")  # never in an error report
 @login_required
 def phone(request):
     """Step 1: send a code to a number. Step 2: type the code. Success means level 1."""
     current = PhoneNumber.objects.filter(user=request.user).first()
     challenge = services.phone_pending_challenge(user=request.user)
-    number_form = PhoneForm(initial={"number": challenge.number if challenge else ""})
+    # Never pre-filled with the full number: the page names it masked ("code sent to 138****8000").
+    number_form = PhoneForm()
     code_form = PhoneCodeForm()
     if request.method == "POST" and request.POST.get("step") == "send":
         number_form = PhoneForm(request.POST)

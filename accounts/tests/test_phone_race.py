@@ -38,6 +38,6 @@ def test_two_accounts_racing_for_one_number_get_one_confirmation(sms_outbox, dja
     for t in threads:
         t.join(30)
     assert sorted(outcomes) == ["ok", "refused"]
-    assert PhoneNumber.objects.filter(number="+8613800138000", confirmed_at__isnull=False).count() == 1
+    assert PhoneNumber.objects.with_number("138 0013 8000").filter(confirmed_at__isnull=False).count() == 1
     assert sorted(u.level for u in type(users[0]).objects.filter(pk__in=[u.pk for u in users])) == [Level.REGISTERED,
                                                                                                   Level.INDIRECT]

@@ -143,7 +143,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Real identity ---------------------------------------------------------
 # Comma-separated Fernet keys, newest first. Add a new key in front, deploy, then run
-# `manage.py reencrypt_identities`, then drop the old key.
+# `manage.py reencrypt_identities` (identities and phone numbers), then drop the old key.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
 IDENTITY_HMAC_KEY = env.str("IDENTITY_HMAC_KEY", default=DEV_IDENTITY_HMAC_KEY)
 
@@ -210,6 +210,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "vouch-cases-tick": {"task": "verification.tasks.vouch_cases_tick", "schedule": 5 * 60},
     "qualifications-remind": {"task": "publicaccounts.tasks.qualifications_remind", "schedule": 60 * 60 * 6},
     "erase-deleted-accounts": {"task": "accounts.tasks.erase_deleted_accounts", "schedule": 60 * 60},
+    "purge-phone-challenges": {"task": "accounts.tasks.purge_phone_challenges", "schedule": 60 * 60},
 }
 
 # --- Security headers ------------------------------------------------------

@@ -22,7 +22,7 @@ def _forbidden(person) -> list[str]:
     return [
         REAL_NAME, mask_name(REAL_NAME), REAL_NAME[1:],
         number, number.lower(), mask_document_number(number), number[:6] + "*", number[6:14],
-        person.email, str(person.phone.number.national_number), person.phone.masked,
+        person.email, person.phone.number.removeprefix("+86"), person.phone.masked,
     ]
 
 

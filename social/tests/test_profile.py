@@ -35,7 +35,7 @@ def person():
 
 
 def _secrets(person) -> list[str]:
-    national = str(person.phone.number.national_number)
+    national = person.phone.number.removeprefix("+86")
     return [
         REAL_NAME, mask_name(REAL_NAME), DOC_NUMBER, DOC_NUMBER.lower(), mask_document_number(DOC_NUMBER),
         DOC_NUMBER[-4:] + "<", national, person.phone.masked, str(person.phone.number), person.email,
