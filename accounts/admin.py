@@ -129,10 +129,12 @@ class UserAdmin(BaseUserAdmin):
     def staff_changes(self, obj):
         if obj is None or obj.pk is None:
             return "-"
-        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a>',
+        # The notes admin is moderation's (registered by name: accounts imports nothing above it).
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}?user={}">{}</a>',
                            reverse("admin:accounts_user_level", args=[obj.pk]), _("Change the level…"),
                            reverse("admin:accounts_user_access", args=[obj.pk]),
-                           _("Change groups, permissions and staff flags…"))
+                           _("Change groups, permissions and staff flags…"),
+                           reverse("admin:moderation_accountnote_add"), obj.pk, _("Add a staff note…"))
 
     def has_delete_permission(self, request, obj=None):
         # An account is erased through its deletion request (erasers, audit), never deleted by hand.

@@ -132,7 +132,7 @@ def console_data(db):
 
 def test_every_change_form_renders_for_a_superuser_without_inputs_for_protected_fields(staff_client, console_data):
     rendered = set()
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         label = _label(model)
         obj = model._default_manager.first()
         if obj is None:
