@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from core import crypto
 from core.sms import send_sms
 
-from . import policy
+from . import audit, policy
 from .identity import normalise_name, validate_document_number
 from .models import (
     AgreementAcceptance,
@@ -51,16 +51,28 @@ def agreement_current() -> AgreementVersion | None:
     return version
 
 
-def agreement_publish(*, version: AgreementVersion, actor: User) -> AgreementVersion:
-    """Publish a draft version: from now on every user must accept it."""
+def agreement_publish(*, version: AgreementVersion, actor: User, reason: str = "") -> AgreementVersion:
+    """Publish a draft version: from now on every user must accept it (audited; a repeat changes nothing)."""
     with transaction.atomic():
         version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
         if version.published_at is None:
+            previous = agreement_current()
             version.published_at = timezone.now()
             version.save(update_fields=["published_at"])
+            audit.record(actor=actor, action="agreement.publish", target=version, reason=reason, data={
+                "version": version.version, "replaces": previous.version if previous else None})
             logger.info("agreement version %s published by user %s", version.version, actor.pk)
     cache.delete(CURRENT_AGREEMENT_CACHE_KEY)
     return version
+
+
+def agreement_publish_preview(*, version: AgreementVersion) -> dict:
+    """What publishing `version` would do: the version it replaces and how many accounts must accept it."""
+    return {
+        "version": version,
+        "replaces": agreement_current(),
+        "affected_users": User.objects.filter(is_active=True).count(),
+    }
 
 
 def agreement_accept(*, user: User, version: AgreementVersion, ip_address: str | None, user_agent: str) -> AgreementAcceptance:
@@ -114,6 +126,24 @@ def level_raise(*, user: User, to: int, source: str) -> User:
             locked.level_source = source
             locked.level_changed_at = timezone.now()
             locked.save(update_fields=["level", "level_source", "level_changed_at"])
+    user.refresh_from_db(fields=["level", "level_source", "level_changed_at"])
+    return user
+
+
+def user_level_set(*, user: User, level: int, actor, reason: str) -> User:
+    """Set the verification level (staff, or verification lowering it); audited as "user.level"."""
+    level = Level(int(level))
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        previous = locked.level
+        if previous != level:
+            locked.level = level
+            if level == Level.REGISTERED:
+                locked.level_source = LevelSource.NONE
+            locked.level_changed_at = timezone.now()
+            locked.save(update_fields=["level", "level_source", "level_changed_at"])
+            audit.record(actor=actor, action="user.level", target=locked, reason=reason,
+                         data={"from": int(previous), "to": int(level)})
     user.refresh_from_db(fields=["level", "level_source", "level_changed_at"])
     return user
 

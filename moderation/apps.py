@@ -8,13 +8,19 @@ class ModerationConfig(AppConfig):
 
     def ready(self):
         # Penalties reach every write through the one policy, which cannot import moderation.
-        from accounts import policy
+        from accounts import audit as accounts_audit
+        from accounts import erasure, policy
 
-        from . import registry, restrictions, targets
+        from . import audit, registry, restrictions, targets
         from .kinds import AppealReviewKind, ReportReviewKind
+        from .notes import erase_account_notes
 
         policy.register_restriction(restrictions.user_rule)
         policy.register_identity_check(restrictions.identity_rule)
         registry.register(ReportReviewKind())
         registry.register(AppealReviewKind())
         targets.register(targets.user_target())
+        # Accounts' staff services (levels, groups, flags, agreements) write to this log without importing it.
+        accounts_audit.register_recorder(audit.record)
+        # Staff notes about an account are erased with it.
+        erasure.register(erase_account_notes)

@@ -98,24 +98,95 @@ class AppealForm(forms.Form):
     )
 
 
-class LadderActionForm(forms.Form):
-    """The staff console's "apply a ladder action": who, which rung, which rule, why, how long."""
+# --- The ladder: one set of fields and checks for the queue's decision form and the staff console -------
 
-    ids = forms.CharField(label=_("User ids"), help_text=_("Separated by commas."), max_length=2000)
+DURATIONS = (("1", _("1 day")), ("7", _("7 days")), ("30", _("30 days")), ("custom", _("Another number of days")))
+OTHER_RUNG_MESSAGE = _("You chose another action than the suggested one: say why.")
+
+
+def ladder_fields(*, may_close: bool, public_subject: bool = False, removable: bool = False) -> dict[str, forms.Field]:
+    """Rule, duration, take-down, subject, identity ban (for who may close) and why another rung than suggested."""
+    fields: dict[str, forms.Field] = {
+        "rule": forms.ChoiceField(label=_("Rule broken"), required=False,
+                                  choices=[("", _("Choose the rule…")), *Rule.choices]),
+        "duration": forms.ChoiceField(label=_("Duration (restrict or suspend)"), required=False, choices=DURATIONS),
+        "custom_days": forms.IntegerField(label=_("Number of days, if another"), required=False, min_value=1,
+                                          max_value=MAX_DURATION_DAYS),
+    }
+    if removable:
+        fields["remove_content"] = forms.BooleanField(label=_("Remove the offending content"), required=False)
+    if public_subject:
+        fields["apply_to"] = forms.ChoiceField(
+            label=_("Apply to"), required=False, initial="public_account",
+            choices=[("public_account", _("The public account only")), ("user", _("The owner's personal account"))])
+    if may_close:
+        fields["ban"] = forms.ChoiceField(
+            label=_("When closing: may this real identity open a new account?"), required=False,
+            choices=[("", _("Choose…")), ("days", _("Not for a number of days")), (FOREVER, _("Never again"))])
+        fields["ban_days"] = forms.IntegerField(label=_("Days without a new account"), required=False, min_value=1,
+                                                max_value=MAX_DURATION_DAYS)
+    fields["rung_reason"] = forms.CharField(
+        label=_("Why another action than the suggested one"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
+        help_text=_("Required when you step up or down from the suggestion; kept in the audit log."))
+    return fields
+
+
+def ladder_errors(*, rung: int, suggested: list[int], values: dict) -> dict[str, str]:
+    """The checks of a ladder choice, field by field; `suggested` holds the suggested rung of each account."""
+    errors: dict[str, str] = {}
+    if values.get("rule") not in Rule.values:
+        errors["rule"] = str(_("Choose the rule that was broken."))
+    if rung in TIMED_RUNGS:
+        if values.get("duration") not in {code for code, _label in DURATIONS}:
+            errors["duration"] = str(_("Choose how long it lasts."))
+        elif values.get("duration") == "custom" and not values.get("custom_days"):
+            errors["custom_days"] = str(_("Give the number of days."))
+    if rung == Rung.CLOSE and values.get("apply_to") != "public_account":
+        if values.get("ban") not in ("days", FOREVER):
+            errors["ban"] = str(_("Choose whether this identity may open a new account later, and when."))
+        elif values.get("ban") == "days" and not values.get("ban_days"):
+            errors["ban_days"] = str(_("Give the number of days."))
+    if any(rung != s for s in suggested) and not (values.get("rung_reason") or "").strip():
+        errors["rung_reason"] = str(OTHER_RUNG_MESSAGE)
+    return errors
+
+
+def ladder_duration(values: dict):
+    """The duration in days chosen with ladder_fields() (a number, or None)."""
+    return values.get("custom_days") if values.get("duration") == "custom" else values.get("duration")
+
+
+def ladder_ban(values: dict):
+    """The identity ban chosen with ladder_fields(): a number of days, FOREVER, or None."""
+    return values.get("ban_days") if values.get("ban") == "days" else (values.get("ban") or None)
+
+
+class LadderActionForm(forms.Form):
+    """The staff console's "apply a ladder action": the queue's ladder fields for accounts chosen by id.
+
+    `suggested` maps each account's id to its suggested rung (strikes of the window), as on a queue item.
+    """
+
+    ids = forms.CharField(label=_("User ids"), help_text=_("Separated by commas."), max_length=2000, required=False)
     action = forms.TypedChoiceField(label=_("Action"), choices=Rung.choices, coerce=int)
-    rule = forms.ChoiceField(label=_("Rule broken"), choices=Rule.choices)
     reason = forms.CharField(label=_("Reason (the user reads it)"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
                              help_text=_("Never write a real name, a document number or a phone number here."))
-    duration_days = forms.IntegerField(label=_("Duration in days (restrict or suspend)"), required=False, min_value=1,
-                                       max_value=MAX_DURATION_DAYS)
-    ban = forms.ChoiceField(label=_("When closing: may this real identity open a new account?"), required=False,
-                            choices=[("", "—"), ("days", _("Not for a number of days")), (FOREVER, _("Never again"))])
-    ban_days = forms.IntegerField(label=_("Days without a new account"), required=False, min_value=1,
-                                  max_value=MAX_DURATION_DAYS)
+
+    def __init__(self, *args, may_close: bool, suggested_for=None, public_subject: bool = False,
+                 removable: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.may_close = may_close
+        # suggested_for(ids) -> {id: rung}; asked once the ids are clean.
+        self._suggested_for = suggested_for
+        self.suggested: dict[int, int] = {}
+        self.fields.update(ladder_fields(may_close=may_close, public_subject=public_subject, removable=removable))
+        self.order_fields(["ids", "action", *self.fields.keys()])
 
     def clean_ids(self) -> list[int]:
-        parts = [p.strip() for p in self.cleaned_data["ids"].replace(" ", ",").split(",") if p.strip()]
+        raw = self.cleaned_data.get("ids") or ""
+        parts = [p.strip() for p in raw.replace(" ", ",").split(",") if p.strip()]
         if not parts or not all(p.isdigit() for p in parts):
             raise forms.ValidationError(_("Give user ids (numbers) separated by commas."))
         return sorted({int(p) for p in parts})
@@ -123,20 +194,26 @@ class LadderActionForm(forms.Form):
     def clean(self):
         data = super().clean()
         action = data.get("action")
-        if action in TIMED_RUNGS and not data.get("duration_days"):
-            self.add_error("duration_days", _("Choose how long it lasts."))
-        if action == Rung.CLOSE:
-            if data.get("ban") not in ("days", FOREVER):
-                self.add_error("ban", _("Choose whether this identity may open a new account later, and when."))
-            elif data.get("ban") == "days" and not data.get("ban_days"):
-                self.add_error("ban_days", _("Give the number of days."))
+        if action == Rung.CLOSE and not self.may_close:
+            self.add_error("action", _("Only a senior moderator may close an account."))
+            return data
+        if action is None:
+            return data
+        if "ids" in data and self._suggested_for is not None:
+            self.suggested = dict(self._suggested_for(data["ids"]))
+        for name, message in ladder_errors(rung=action, suggested=list(self.suggested.values()), values=data).items():
+            self.add_error(name if name in self.fields else None, message)
         return data
 
     @property
+    def duration_days(self):
+        return ladder_duration(self.cleaned_data) if self.cleaned_data.get("action") in TIMED_RUNGS else None
+
+    @property
     def ban_value(self):
-        if self.cleaned_data.get("action") != Rung.CLOSE:
+        if self.cleaned_data.get("action") != Rung.CLOSE or self.cleaned_data.get("apply_to") == "public_account":
             return None
-        return self.cleaned_data["ban_days"] if self.cleaned_data.get("ban") == "days" else self.cleaned_data.get("ban")
+        return ladder_ban(self.cleaned_data)
 
 
 class DismissCasesForm(forms.Form):

@@ -3,12 +3,12 @@
 from collections import Counter
 from typing import Any
 
-from django import forms
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from . import appeals, ladder, reports, selectors, targets
-from .models import Appeal, CaseOutcome, ReportCase, ReportCategory, Rule, Rung
+from .forms import ladder_ban, ladder_duration, ladder_errors, ladder_fields
+from .models import Appeal, CaseOutcome, ReportCase, ReportCategory, Rung
 from .registry import DecisionOption, ReviewKind
 from .services import QueueError
 
@@ -16,7 +16,6 @@ DISMISS = reports.DISMISS
 # Decision codes of the ladder, in the order of the ladder.
 RUNG_CODES = {"warn": Rung.WARN, "restrict": Rung.RESTRICT, "suspend": Rung.SUSPEND, "close": Rung.CLOSE}
 CODE_FOR_RUNG = {rung: code for code, rung in RUNG_CODES.items()}
-DURATIONS = (("1", _("1 day")), ("7", _("7 days")), ("30", _("30 days")), ("custom", _("Another number of days")))
 RECENT_REPORTS = 20
 
 
@@ -77,53 +76,35 @@ class ReportReviewKind(ReviewKind):
         return {"decision": CODE_FOR_RUNG.get(self._suggested(self._case(item)), "warn"), "duration": "7"}
 
     def extra_fields(self, *, item, obj, reviewer) -> dict:
-        """Rule, duration, take-down, subject (public account), identity ban, and why another rung than suggested."""
+        """The ladder's fields (forms.ladder_fields, shared with the staff console) for this case."""
         target = targets.types().get(getattr(self._case(item), "target_key", ""))
-        fields: dict[str, forms.Field] = {
-            "rule": forms.ChoiceField(label=_("Rule broken"), required=False,
-                                      choices=[("", _("Choose the rule…")), *Rule.choices]),
-            "duration": forms.ChoiceField(label=_("Duration (restrict or suspend)"), required=False, choices=DURATIONS),
-            "custom_days": forms.IntegerField(label=_("Number of days, if another"), required=False, min_value=1,
-                                              max_value=ladder.MAX_DURATION_DAYS),
-        }
-        if target is not None and obj is not None and target.removable:
-            fields["remove_content"] = forms.BooleanField(label=_("Remove the offending content"), required=False)
-        if target is not None and obj is not None and target.penalty_subject is not None:
-            fields["apply_to"] = forms.ChoiceField(
-                label=_("Apply to"), required=False, initial="public_account",
-                choices=[("public_account", _("The public account only")), ("user", _("The owner's personal account"))])
-        if ladder.may_close(reviewer):
-            fields["ban"] = forms.ChoiceField(
-                label=_("When closing: may this real identity open a new account?"), required=False,
-                choices=[("", _("Choose…")), ("days", _("Not for a number of days")), (ladder.FOREVER, _("Never again"))])
-            fields["ban_days"] = forms.IntegerField(label=_("Days without a new account"), required=False, min_value=1,
-                                                    max_value=ladder.MAX_DURATION_DAYS)
-        fields["rung_reason"] = forms.CharField(
-            label=_("Why another action than the suggested one"), required=False, max_length=1000,
-            widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
-            help_text=_("Required when you step up or down from the suggestion; kept in the audit log."))
-        return fields
+        return ladder_fields(
+            may_close=ladder.may_close(reviewer),
+            public_subject=bool(target is not None and obj is not None and target.penalty_subject is not None),
+            removable=bool(target is not None and obj is not None and target.removable),
+        )
 
     def clean_extra(self, *, item, obj, reviewer, decision: str, extra: dict) -> dict[str, str]:
         if decision == DISMISS or decision not in RUNG_CODES:
             return {}
-        rung = RUNG_CODES[decision]
-        errors = {}
-        if extra.get("rule") not in Rule.values:
-            errors["rule"] = _("Choose the rule that was broken.")
-        if rung in (Rung.RESTRICT, Rung.SUSPEND):
-            if extra.get("duration") not in {code for code, _label in DURATIONS}:
-                errors["duration"] = _("Choose how long it lasts.")
-            elif extra.get("duration") == "custom" and not extra.get("custom_days"):
-                errors["custom_days"] = _("Give the number of days.")
-        if rung == Rung.CLOSE and extra.get("apply_to") != "public_account":
-            if extra.get("ban") not in ("days", ladder.FOREVER):
-                errors["ban"] = _("Choose whether this identity may open a new account later, and when.")
-            elif extra.get("ban") == "days" and not extra.get("ban_days"):
-                errors["ban_days"] = _("Give the number of days.")
-        if rung != self._suggested(self._case(item)) and not (extra.get("rung_reason") or "").strip():
-            errors["rung_reason"] = _("You chose another action than the suggested one: say why.")
-        return errors
+        return ladder_errors(rung=RUNG_CODES[decision], suggested=[self._suggested(self._case(item))], values=extra)
+
+    def confirmation(self, *, item, obj, reviewer, decision, note, extra) -> dict | None:
+        """Closing (and banning the identity) is confirmed on its own page, with the notice the owner will read."""
+        if RUNG_CODES.get(decision) != Rung.CLOSE:
+            return None
+        case = self._case(item)
+        target = targets.types().get(case.target_key) if case else None
+        public_account = None
+        if extra.get("apply_to") == "public_account" and target is not None and target.penalty_subject and obj:
+            public_account = target.penalty_subject(obj)
+        ban = ladder_ban(extra) if public_account is None else None
+        preview = ladder.penalty_preview(action=Rung.CLOSE, rule=extra.get("rule"), reason=note)
+        return {
+            "owner": case.owner if case else None, "public_account": public_account, "ban_value": ban,
+            "rule_label": preview.get_rule_display(), "removes_content": bool(extra.get("remove_content")),
+            "notices": ladder.penalty_notice_translations(preview, public_account=public_account, ban=ban),
+        }
 
     def decide_with(self, *, item, obj, reviewer, decision, reason_code, note, extra) -> None:
         """Dismiss, or apply the rung through penalty_apply(); then the reporters are told the outcome."""
@@ -147,8 +128,8 @@ class ReportReviewKind(ReviewKind):
                 raise QueueError(_("The public account of this content can no longer be found."))
             public_account = target.penalty_subject(obj)
         rung = RUNG_CODES[decision]
-        duration = extra.get("custom_days") if extra.get("duration") == "custom" else extra.get("duration")
-        ban = extra.get("ban_days") if extra.get("ban") == "days" else extra.get("ban")
+        duration = ladder_duration(extra)
+        ban = ladder_ban(extra)
         suggested = self._suggested(case)
         try:
             return ladder.penalty_apply(

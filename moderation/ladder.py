@@ -171,31 +171,56 @@ def _effect(action: int) -> str:
     }[action]
 
 
+def penalty_notice(penalty: Penalty, *, public_account=None, ban=None) -> tuple[str, str, str]:
+    """(title, body, url) the owner reads about `penalty`, in the active language (saved or not yet saved)."""
+    lines = [
+        _("What: %(action)s") % {"action": penalty.get_action_display()},
+        _("Why: %(reason)s") % {"reason": penalty.reason},
+        _("Rule broken: %(rule)s") % {"rule": penalty.get_rule_display()},
+    ]
+    if penalty.ends_at:
+        lines.append(_("Until: %(until)s (it ends by itself)") % {"until": _when(penalty.ends_at)})
+    elif penalty.action == Rung.CLOSE:
+        lines.append(_("Until: no end date"))
+    lines.append(_effect(penalty.action))
+    if ban == FOREVER:
+        lines.append(_("Your real identity may not be used to open a new account."))
+    elif ban is not None:
+        lines.append(_("Your real identity may not be used to open a new account before %(until)s.")
+                     % {"until": _when(penalty.created_at + timedelta(days=ban))})
+    lines.append(_("How to appeal: you may appeal once, within %(days)d days (until %(deadline)s), from your "
+                   "status page. Someone other than the moderator who acted decides.")
+                 % {"days": appeal_window().days, "deadline": _when(penalty.created_at + appeal_window())})
+    title = _title(penalty.action, str(public_account) if public_account is not None else None)
+    url = "/me/closed/" if penalty.action == Rung.CLOSE and public_account is None else "/me/status/"
+    return title, "\n".join(lines), url
+
+
+def penalty_preview(*, action, rule, reason, duration_days=None, ban_days=None, public_account=None,
+                    now=None) -> Penalty:
+    """An unsaved penalty as penalty_apply() would create it now, for a confirmation page (nothing is written)."""
+    now = now or timezone.now()
+    action = Rung(int(action))
+    days = int(duration_days) if action in TIMED_RUNGS and duration_days else None
+    return Penalty(action=action, rule=rule, reason=(reason or "").strip(), created_at=now,
+                   ends_at=now + timedelta(days=days) if days else None)
+
+
+def penalty_notice_translations(penalty: Penalty, *, public_account=None, ban=None) -> list[dict]:
+    """The notice in every language of the site: [{"code", "name", "title", "body"}] for a confirmation page."""
+    rows = []
+    for code, name in settings.LANGUAGES:
+        with translation.override(code):
+            title, body, _url = penalty_notice(penalty, public_account=public_account, ban=ban)
+            rows.append({"code": code, "name": translation.gettext(name), "title": title, "body": body})
+    return rows
+
+
 def _notify_applied(penalty: Penalty, *, owner, public_account, ban) -> None:
     """Tell the owner what happened, why, which rule, until when and how to appeal (in-app and by email)."""
     with translation.override(getattr(owner, "language", None) or settings.LANGUAGE_CODE):
-        lines = [
-            _("What: %(action)s") % {"action": penalty.get_action_display()},
-            _("Why: %(reason)s") % {"reason": penalty.reason},
-            _("Rule broken: %(rule)s") % {"rule": penalty.get_rule_display()},
-        ]
-        if penalty.ends_at:
-            lines.append(_("Until: %(until)s (it ends by itself)") % {"until": _when(penalty.ends_at)})
-        elif penalty.action == Rung.CLOSE:
-            lines.append(_("Until: no end date"))
-        lines.append(_effect(penalty.action))
-        if ban == FOREVER:
-            lines.append(_("Your real identity may not be used to open a new account."))
-        elif ban is not None:
-            lines.append(_("Your real identity may not be used to open a new account before %(until)s.")
-                         % {"until": _when(penalty.created_at + timedelta(days=ban))})
-        lines.append(_("How to appeal: you may appeal once, within %(days)d days (until %(deadline)s), from your "
-                       "status page. Someone other than the moderator who acted decides.")
-                     % {"days": appeal_window().days, "deadline": _when(penalty.created_at + appeal_window())})
-        title = _title(penalty.action, str(public_account) if public_account is not None else None)
-        url = "/me/closed/" if penalty.action == Rung.CLOSE and public_account is None else "/me/status/"
-        notify(user=owner, kind=f"penalty.{Rung(penalty.action).name.lower()}", title=title, body="\n".join(lines),
-               url=url)
+        title, body, url = penalty_notice(penalty, public_account=public_account, ban=ban)
+        notify(user=owner, kind=f"penalty.{Rung(penalty.action).name.lower()}", title=title, body=body, url=url)
 
 
 def penalty_overturn(*, penalty: Penalty, actor, reason: str = "") -> Penalty:

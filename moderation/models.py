@@ -435,3 +435,26 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report #{self.pk} ({self.category})"
+
+
+class AccountNote(models.Model):
+    """A staff member's note about an account: staff read it; it goes when the account is erased.
+
+    The audit entry of a note refers to it by id and never copies the text (account_note_add()).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_notes",
+                             verbose_name=_("account"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               related_name="staff_notes_written", verbose_name=_("written by"))
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account note")
+        verbose_name_plural = _("account notes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"note #{self.pk} on #{self.user_id}"

@@ -78,6 +78,11 @@ class ReviewKind:
         """decide() with the extra fields' values; kinds that declare extra fields override this instead."""
         self.decide(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note)
 
+    def confirmation(self, *, item: ReviewItem, obj: Any, reviewer, decision: str, note: str,
+                     extra: dict) -> dict | None:
+        """Context for a confirmation page before an irreversible decision (a closure); None to decide at once."""
+        return None
+
     def flag_text(self, flag: dict) -> Any:
         """The text shown for one flag; override to translate by its code (the stored text is a record)."""
         return flag.get("text", "")

@@ -180,6 +180,16 @@ def decide(request, pk: int):
             return _render_item(request, item, kind, form=form, status=400)
         values = {"decision": form.cleaned_data["decision"], "reason_code": form.reason_code,
                   "note": form.cleaned_data["note"], "extra": form.extra}
+        if request.POST.get("confirmed") == "back":
+            # From the confirmation page back to the form, with everything as typed.
+            return _render_item(request, item, kind, form=form)
+        if request.POST.get("confirmed") != "yes":
+            confirmation = kind.confirmation(item=item, obj=item.target, reviewer=request.user, **{
+                k: values[k] for k in ("decision", "note", "extra")})
+            if confirmation is not None:
+                # Irreversible for the user (a closure, an identity ban): say exactly what happens first.
+                return render(request, "moderation/decide_confirm.html", {
+                    "item": item, "kind": kind, "posted": _posted_fields(request.POST), **confirmation})
     else:
         # Without a live claim (a double submit, a lapsed claim) the service gives the answer:
         # harmless for a repeat of the decision already made, a clear refusal otherwise.
@@ -194,6 +204,12 @@ def decide(request, pk: int):
         return _render_item(request, item, kind, form=form, unsaved_note=values["note"], status=409)
     messages.success(request, _("Your decision is recorded."))
     return redirect("moderation:queue")
+
+
+def _posted_fields(post) -> list[tuple[str, str]]:
+    """The decision form's fields as posted, to send again from the confirmation page."""
+    return [(name, value) for name in post if name not in ("csrfmiddlewaretoken", "confirmed")
+            for value in post.getlist(name)]
 
 
 @login_required

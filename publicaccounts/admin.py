@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin
+from moderation.admin import take_down_with_ladder_action
 
 from . import qualifications
 from .models import Article, PublicAccount, Qualification, QualificationStatus, ReservedTerm
@@ -89,3 +90,5 @@ class ArticleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["account", "author", "title", "category", "origin", "source_unit", "original_author", "original_title",
               "original_url", "body", "published_at", "edited_at", "updated_at", "removed_at"]
     readonly_fields = fields
+    # A take-down goes through the ladder (a penalty on the public account or its owner, appealable).
+    actions = [take_down_with_ladder_action]

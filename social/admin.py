@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from moderation.admin import take_down_with_ladder_action
+
 from .models import Comment, FriendRequest, Friendship, Moment, MomentImage
 
 
@@ -32,6 +34,10 @@ class FriendRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting by hand would skip the services (and their audit): take-downs go through the ladder.
+        return False
+
 
 @admin.register(Friendship)
 class FriendshipAdmin(admin.ModelAdmin):
@@ -49,6 +55,10 @@ class FriendshipAdmin(admin.ModelAdmin):
         return _nickname(obj.user_high)
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting by hand would skip the services (and their audit): take-downs go through the ladder.
         return False
 
 
@@ -69,6 +79,7 @@ class CommentInline(admin.TabularInline):
     fields = ["author", "text", "created_at"]
     readonly_fields = fields
     extra = 0
+    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -80,11 +91,12 @@ class MomentAdmin(admin.ModelAdmin):
     list_filter = [("removed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["author__profile"]
     search_fields = ["text", "author__profile__nickname"]
-    # A take-down goes through the ladder (penalty, audit, appeal), never through this form.
-    readonly_fields = ["author", "created_at", "updated_at", "removed_at"]
+    # Staff never rewrite what someone wrote; a take-down goes through the ladder (penalty, audit, appeal).
     fields = ["author", "text", "created_at", "updated_at", "removed_at"]
+    readonly_fields = fields
     inlines = [MomentImageInline, CommentInline]
     date_hierarchy = "created_at"
+    actions = [take_down_with_ladder_action]
 
     @admin.display(description=_("author (nickname)"))
     def author_nickname(self, obj):
@@ -97,6 +109,10 @@ class MomentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting by hand would skip the services (and their audit): take-downs go through the ladder.
+        return False
+
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
@@ -104,7 +120,10 @@ class CommentAdmin(admin.ModelAdmin):
     list_filter = [("removed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["author__profile"]
     search_fields = ["text", "author__profile__nickname"]
-    readonly_fields = ["moment", "author", "created_at", "removed_at"]
+    # As for moments: read-only, and a take-down goes through the ladder.
+    fields = ["moment", "author", "text", "created_at", "removed_at"]
+    readonly_fields = fields
+    actions = [take_down_with_ladder_action]
 
     @admin.display(description=_("author (nickname)"))
     def author_nickname(self, obj):
@@ -115,4 +134,8 @@ class CommentAdmin(admin.ModelAdmin):
         return Truncator(obj.text).chars(60)
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting by hand would skip the services (and their audit): take-downs go through the ladder.
         return False

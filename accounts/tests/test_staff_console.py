@@ -91,8 +91,9 @@ def test_reveal_needs_permission_and_is_recorded(client):
 
 def test_staff_publish_new_agreement_version_from_admin(staff_client, user):
     version = AgreementVersion.objects.create(version="2027.2", title="T", body_zh="z", body_en="e")
+    # The first POST only asks for confirmation (moderation/tests/test_confirm_irreversible.py); "post" confirms.
     response = staff_client.post(reverse("admin:accounts_agreementversion_changelist"),
-                                 {"action": "publish", "_selected_action": [version.pk]})
+                                 {"action": "publish", "_selected_action": [version.pk], "post": "yes"})
     assert response.status_code == 302
     version.refresh_from_db()
     assert version.published_at is not None

@@ -45,7 +45,7 @@ def test_user_admin_action_leads_to_the_apply_form(staff_en):
 def test_apply_asks_for_confirmation_then_applies_to_each_user(staff_en):
     a, b = Level2UserFactory(language="en"), Level2UserFactory(language="en")
     data = {"ids": f"{a.pk},{b.pk}", "action": Rung.RESTRICT, "rule": "public_order", "reason": "Flooding",
-            "duration_days": 3}
+            "duration": "custom", "custom_days": 3, "rung_reason": "Flooding in three groups at once"}
     response = staff_en.post(APPLY, data)
     html = response.content.decode()
     assert response.status_code == 200 and "Yes, apply it" in html and "Public order" in html and "Flooding" in html
