@@ -1,10 +1,8 @@
 """Staff console for accounts: users with masked identities, agreements, phones, reveals."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdminMixin
 
 from . import services
-from .forms import RevealForm
 from .models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -45,7 +42,7 @@ class RealIdentityInline(admin.TabularInline):
 
     @admin.display(description=_("full identity"))
     def reveal_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_realidentity_reveal", args=[obj.pk]), _("Reveal…"))
+        return format_html('<a href="{}">{}</a>', reverse("accounts:identity_reveal", args=[obj.pk]), _("Reveal…"))
 
 
 @admin.register(User)
@@ -87,28 +84,14 @@ class RealIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def reveal_view(self, request, pk):
-        """Show the full identity after the staff member says why; every reveal is recorded."""
-        if not request.user.has_perm("accounts.reveal_identity"):
-            raise PermissionDenied
-        identity = get_object_or_404(RealIdentity, pk=pk)
-        form = RevealForm(request.POST or None)
-        revealed = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.identity_reveal(identity=identity, staff=request.user, reason=form.cleaned_data["reason"])
-            except ValidationError as exc:
-                form.add_error("reason", exc)
-            else:
-                revealed = identity
-                messages.info(request, _("This reveal has been recorded."))
-        context = {**self.admin_site.each_context(request), "identity": identity, "form": form, "revealed": revealed,
-                   "opts": self.model._meta, "title": _("Reveal real identity")}
-        return TemplateResponse(request, "admin/accounts/reveal_identity.html", context)
+        """The reveal lives on one page for every holder of the permission (staff or not): this old address leads there."""
+        return redirect("accounts:identity_reveal", pk=pk)
 
 
 @admin.register(IdentityReveal)
 class IdentityRevealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["revealed_at", "staff", "identity", "reason"]
+    list_display = ["revealed_at", "staff", "identity", "reason_code", "reason"]
+    list_filter = ["reason_code"]
     list_select_related = ["staff", "identity"]
 
 

@@ -8,11 +8,14 @@ class ModerationConfig(AppConfig):
 
     def ready(self):
         # Penalties reach every write through the one policy, which cannot import moderation.
+        from accounts import audit as accounts_audit
         from accounts import policy
 
-        from . import registry, restrictions, targets
+        from . import audit, registry, restrictions, targets
         from .kinds import AppealReviewKind, ReportReviewKind
 
+        # accounts' services (the identity reveal) write the audit log through this door.
+        accounts_audit.connect(audit.record)
         policy.register_restriction(restrictions.user_rule)
         policy.register_identity_check(restrictions.identity_rule)
         registry.register(ReportReviewKind())
