@@ -7,7 +7,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdminMixin
 
 from . import access, services
-from .forms import RevealForm
 from .models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -67,7 +66,7 @@ class RealIdentityInline(admin.TabularInline):
 
     @admin.display(description=_("full identity"))
     def reveal_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_realidentity_reveal", args=[obj.pk]), _("Reveal…"))
+        return format_html('<a href="{}">{}</a>', reverse("accounts:identity_reveal", args=[obj.pk]), _("Reveal…"))
 
 
 REASON_HELP = _("Kept in the audit log. Never write a real name, a document number or a phone number here.")
@@ -236,28 +235,14 @@ class RealIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def reveal_view(self, request, pk):
-        """Show the full identity after the staff member says why; every reveal is recorded."""
-        if not request.user.has_perm("accounts.reveal_identity"):
-            raise PermissionDenied
-        identity = get_object_or_404(RealIdentity, pk=pk)
-        form = RevealForm(request.POST or None)
-        revealed = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.identity_reveal(identity=identity, staff=request.user, reason=form.cleaned_data["reason"])
-            except ValidationError as exc:
-                form.add_error("reason", exc)
-            else:
-                revealed = identity
-                messages.info(request, _("This reveal has been recorded."))
-        context = {**self.admin_site.each_context(request), "identity": identity, "form": form, "revealed": revealed,
-                   "opts": self.model._meta, "title": _("Reveal real identity")}
-        return TemplateResponse(request, "admin/accounts/reveal_identity.html", context)
+        """The reveal lives on one page for every holder of the permission (staff or not): this old address leads there."""
+        return redirect("accounts:identity_reveal", pk=pk)
 
 
 @admin.register(IdentityReveal)
 class IdentityRevealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["revealed_at", "staff", "identity", "reason"]
+    list_display = ["revealed_at", "staff", "identity", "reason_code", "reason"]
+    list_filter = ["reason_code"]
     list_select_related = ["staff", "identity"]
 
 

@@ -10,7 +10,7 @@ from phonenumbers import parse as parse_number
 from core.images import ImageRejected, process_image
 
 from . import services
-from .models import Profile
+from .models import Profile, RevealReason
 from .utils import client_ip, user_agent
 
 
@@ -101,7 +101,17 @@ class PhoneCodeForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    reason = forms.CharField(label=_("Why do you need to see the full identity?"), max_length=300)
+    """The ground (from a fixed list) and the written reason for revealing a full identity."""
+
+    reason_code = forms.ChoiceField(label=_("Ground"), choices=RevealReason.choices, widget=forms.RadioSelect,
+                                    error_messages={"required": _("Choose the ground for this reveal.")})
+    reason_text = forms.CharField(
+        label=_("Why do you need to see the full identity?"), min_length=10, max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 300}),
+        help_text=_("At least 10 characters: a case or request number and what you need to check. Kept with your "
+                    "name and the time. Do not copy the name or the number here."),
+        error_messages={"required": _("Explain why in at least 10 characters."),
+                        "min_length": _("Explain why in at least 10 characters.")})
 
 
 class DeletionForm(forms.Form):

@@ -279,11 +279,23 @@ class RealIdentity(models.Model):
         return mask_document_number(self.document_number)
 
 
+class RevealReason(models.TextChoices):
+    """Why staff may look at a full real identity outside a review claim: the only grounds accepted."""
+
+    LAWFUL_REQUEST = "lawful_request", _("A request from a lawful authority")
+    FRAUD = "fraud_investigation", _("A fraud or impersonation investigation")
+    OWN_DATA = "own_data_request", _("The user's own request for their data")
+    APPEAL = "appeal_review", _("The review of an appeal")
+    OTHER = "other", _("Another reason (explain below)")
+
+
 class IdentityReveal(models.Model):
     """Every time staff looked at a full real identity: who, whose, when, why."""
 
     identity = models.ForeignKey(RealIdentity, on_delete=models.CASCADE, related_name="reveals")
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_reveals")
+    reason_code = models.CharField(_("ground"), max_length=32, choices=RevealReason.choices,
+                                   default=RevealReason.OTHER)
     reason = models.CharField(_("reason"), max_length=300)
     revealed_at = models.DateTimeField(default=timezone.now)
 

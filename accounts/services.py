@@ -20,7 +20,6 @@ from .identity import normalise_name, validate_document_number
 from .models import (
     AgreementAcceptance,
     AgreementVersion,
-    IdentityReveal,
     IdentityStatus,
     Level,
     LevelSource,
@@ -340,17 +339,6 @@ def identity_reject(*, identity: RealIdentity) -> None:
 def identity_accounts_with_fingerprint(*, fingerprint: str, exclude_user: User | None = None):
     qs = User.objects.filter(identities__fingerprint=fingerprint).distinct()
     return qs.exclude(pk=exclude_user.pk) if exclude_user else qs
-
-
-def identity_reveal(*, identity: RealIdentity, staff: User, reason: str) -> RealIdentity:
-    """Record that staff looked at the full identity; the caller then shows it."""
-    if not staff.has_perm("accounts.reveal_identity"):
-        raise PermissionError("reveal_identity permission required")
-    if not reason.strip():
-        raise ValidationError(_("Say why you need to see the full identity."))
-    IdentityReveal.objects.create(identity=identity, staff=staff, reason=reason.strip()[:300])
-    logger.info("identity %s revealed to staff user %s", identity.pk, staff.pk)
-    return identity
 
 
 def identities_reencrypt(*, batch_size: int = 500) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reveal_views, views
 
 app_name = "accounts"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("healthz", views.healthz, name="healthz"),
+    path("staff/identities/<int:pk>/reveal/", reveal_views.identity_reveal, name="identity_reveal"),
+    path("staff/reveals/<int:pk>/", reveal_views.identity_revealed, name="identity_revealed"),
 ]

@@ -20,7 +20,7 @@ class ModerationConfig(AppConfig):
         registry.register(ReportReviewKind())
         registry.register(AppealReviewKind())
         targets.register(targets.user_target())
-        # Accounts' staff services (levels, groups, flags, agreements) write to this log without importing it.
+        # Accounts' staff services (levels, groups, flags, agreements, identity reveals) write to this log without importing it.
         accounts_audit.register_recorder(audit.record)
         # Staff notes about an account are erased with it.
         erasure.register(erase_account_notes)

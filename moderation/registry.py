@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
+
 if TYPE_CHECKING:  # pragma: no cover
     from .models import ReviewItem
 
@@ -44,6 +46,9 @@ class ReviewKind:
     # The note's label and help on the decision form when the kind gives it a meaning (the reason the user reads).
     note_label: Any = ""
     note_help: Any = ""
+    # True when the body shows a real identity (name, document number): in full only to the claim holder,
+    # and every page showing it in full is recorded as "identity.unmask".
+    shows_identity: bool = False
 
     def context(self, *, item: ReviewItem, obj: Any, reviewer) -> dict:
         """Extra template context for the item page."""
@@ -147,6 +152,22 @@ def has_conflict(reviewer, subject) -> bool:
     if reviewer.pk == subject.pk:
         return True
     return any(check(reviewer, subject) for check in _conflict_checks)
+
+
+def conflict_reason(item: ReviewItem, reviewer) -> str:
+    """Why `reviewer` may not judge `item` now (their own, a friend's, the kind's own conflict); "" if nothing."""
+    if has_conflict(reviewer, item.subject):
+        return str(_("You may not review an item of your own or of a friend."))
+    kind = _kinds.get(item.kind)
+    return str(kind.conflict(item=item, reviewer=reviewer) or "") if kind is not None else ""
+
+
+def may_see_identity(item: ReviewItem, reviewer) -> bool:
+    """Whether the page may show `item`'s real identity in full to `reviewer`: a live claim and no conflict.
+
+    A decided item is claimed by nobody, so everyone sees it masked (the reveal service shows it in full).
+    """
+    return item.is_claimed_by(reviewer) and not conflict_reason(item, reviewer)
 
 
 def may_review(user, kind: ReviewKind) -> bool:

@@ -104,6 +104,7 @@ HISTORY_STEPS = {
     "release": _("Released"),
     "decide": _("Decided"),
     "withdraw": _("Withdrawn"),
+    "unmask": _("Real identity shown in full to the claim holder"),
 }
 
 

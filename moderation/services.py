@@ -51,14 +51,15 @@ def _claimable(*, now) -> Q:
     return Q(status=ItemStatus.OPEN) | Q(status=ItemStatus.CLAIMED, last_activity_at__lte=now - _claim_window())
 
 
+def _check_may_review(item: ReviewItem, reviewer) -> None:
+    if not registry.may_review(reviewer, registry.get(item.kind)):
+        raise QueueError(_("You are not allowed to review this kind of item."))
+
+
 def _check_may_claim(item: ReviewItem, reviewer) -> None:
     """Refuse a reviewer who may not review this kind, or who would judge themselves or a friend."""
-    kind = registry.get(item.kind)
-    if not registry.may_review(reviewer, kind):
-        raise QueueError(_("You are not allowed to review this kind of item."))
-    if registry.has_conflict(reviewer, item.subject):
-        raise QueueError(_("You may not review an item of your own or of a friend."))
-    reason = kind.conflict(item=item, reviewer=reviewer)
+    _check_may_review(item, reviewer)
+    reason = registry.conflict_reason(item, reviewer)
     if reason:
         raise QueueError(reason)
 
@@ -139,13 +140,41 @@ def review_item_release(*, item: ReviewItem, reviewer) -> ReviewItem:
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
         if item.status == ItemStatus.CLAIMED and item.claimed_by_id == reviewer.pk:
-            item.transition(to=ItemStatus.OPEN)
-            item.claimed_by = None
-            item.claimed_at = None
-            item.last_activity_at = None
-            item.save(update_fields=["status", "claimed_by", "claimed_at", "last_activity_at"])
-            audit.record(actor=reviewer, action=f"review.{item.kind}.release", target=item)
+            _give_back(item, reviewer)
     return item
+
+
+def _give_back(item: ReviewItem, reviewer, *, conflict: bool = False) -> None:
+    """Put a locked, claimed item back in the queue and record who released it (and whether a conflict did)."""
+    item.transition(to=ItemStatus.OPEN)
+    item.claimed_by = None
+    item.claimed_at = None
+    item.last_activity_at = None
+    item.save(update_fields=["status", "claimed_by", "claimed_at", "last_activity_at"])
+    audit.record(actor=reviewer, action=f"review.{item.kind}.release", target=item,
+                 data={"conflict": True} if conflict else None)
+
+
+def review_item_release_conflicted(*, item: ReviewItem, reviewer) -> str:
+    """Release `reviewer`'s claim when a conflict of interest appeared after they took it (a new friendship).
+
+    Returns the reason shown to the moderator, or "" when there is no conflict (the claim, if any, stays).
+    """
+    if item.claimed_by_id != reviewer.pk or item.status != ItemStatus.CLAIMED:
+        return ""
+    reason = registry.conflict_reason(item, reviewer)
+    if not reason:
+        return ""
+    with transaction.atomic():
+        locked = ReviewItem.objects.select_for_update().get(pk=item.pk)
+        if locked.status == ItemStatus.CLAIMED and locked.claimed_by_id == reviewer.pk:
+            _give_back(locked, reviewer, conflict=True)
+    return reason
+
+
+def review_item_identity_shown(*, item: ReviewItem, reviewer) -> None:
+    """Record that the claim holder was shown the item's real identity in full (one entry per page viewing)."""
+    audit.record(actor=reviewer, action="identity.unmask", target=item, data={"kind": item.kind})
 
 
 def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code: str = "", note: str = "",
@@ -166,33 +195,45 @@ def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code
             raise QueueError(_("Claim this item before deciding it (claims lapse after %(m)d idle minutes).")
                              % {"m": settings.REVIEW_CLAIM_TIMEOUT_MINUTES})
         # Checked again at decision time: a group membership may have been removed, or a
-        # friendship made, since the claim.
-        _check_may_claim(item, reviewer)
-        kind = registry.get(item.kind)
-        obj = item.target
-        option = next((o for o in kind.options(item=item, obj=obj, reviewer=reviewer) if o.code == decision), None)
-        if option is None:
-            raise QueueError(_("This decision is not available."))
-        if option.reasons and reason_code not in {code for code, _label in option.reasons}:
-            raise QueueError(_("Choose a reason."))
-        if option.note_required and not note.strip():
-            raise QueueError(_("Write a note for this decision."))
-        extra = dict(extra or {})
-        errors = kind.clean_extra(item=item, obj=obj, reviewer=reviewer, decision=decision, extra=extra)
-        if errors:
-            raise QueueError(next(iter(errors.values())))
-        kind.decide_with(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note,
-                         extra=extra)
-        item.transition(to=ItemStatus.DECIDED)
-        item.decision = decision
-        item.reason_code = reason_code
-        item.note = note
-        item.decided_by = reviewer
-        item.decided_at = timezone.now()
-        item.save(update_fields=["status", "decision", "reason_code", "note", "decided_by", "decided_at"])
-        audit.record(actor=reviewer, action=f"review.{item.kind}.decide", target=item, reason=note,
-                     data={"decision": decision, "reason_code": reason_code})
+        # friendship made, since the claim. A conflict gives the item back to the queue (committed below).
+        _check_may_review(item, reviewer)
+        conflict = registry.conflict_reason(item, reviewer)
+        if conflict:
+            _give_back(item, reviewer, conflict=True)
+        else:
+            _decide_locked(item, reviewer, decision=decision, reason_code=reason_code, note=note, extra=extra)
+    if conflict:
+        raise QueueError(_("Your claim was released: %(reason)s") % {"reason": conflict})
     return item
+
+
+def _decide_locked(item: ReviewItem, reviewer, *, decision: str, reason_code: str, note: str,
+                   extra: dict | None) -> None:
+    """The decision itself, on an item locked and claimed by a reviewer free of conflict."""
+    kind = registry.get(item.kind)
+    obj = item.target
+    option = next((o for o in kind.options(item=item, obj=obj, reviewer=reviewer) if o.code == decision), None)
+    if option is None:
+        raise QueueError(_("This decision is not available."))
+    if option.reasons and reason_code not in {code for code, _label in option.reasons}:
+        raise QueueError(_("Choose a reason."))
+    if option.note_required and not note.strip():
+        raise QueueError(_("Write a note for this decision."))
+    extra = dict(extra or {})
+    errors = kind.clean_extra(item=item, obj=obj, reviewer=reviewer, decision=decision, extra=extra)
+    if errors:
+        raise QueueError(next(iter(errors.values())))
+    kind.decide_with(item=item, obj=obj, reviewer=reviewer, decision=decision, reason_code=reason_code, note=note,
+                     extra=extra)
+    item.transition(to=ItemStatus.DECIDED)
+    item.decision = decision
+    item.reason_code = reason_code
+    item.note = note
+    item.decided_by = reviewer
+    item.decided_at = timezone.now()
+    item.save(update_fields=["status", "decision", "reason_code", "note", "decided_by", "decided_at"])
+    audit.record(actor=reviewer, action=f"review.{item.kind}.decide", target=item, reason=note,
+                 data={"decision": decision, "reason_code": reason_code})
 
 
 def review_item_withdraw(*, target, kind: str, actor, reason: str = "") -> None:

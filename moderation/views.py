@@ -105,8 +105,12 @@ def _decision_form(request, item, kind, obj, data=None) -> DecisionForm:
     return form
 
 
-def _render_item(request, item, kind, *, form=None, unsaved_note: str = "", status: int = 200):
+def _render_item(request, item, kind, *, form=None, unsaved_note: str = "", released_reason: str = "",
+                 status: int = 200):
     holds_claim = item.is_claimed_by(request.user)
+    if kind.shows_identity and registry.may_see_identity(item, request.user):
+        # The kind's body shows the real identity in full (to the claim holder only): each such page is on record.
+        services.review_item_identity_shown(item=item, reviewer=request.user)
     obj = item.target
     block_reason = ""
     if item.is_pending and not holds_claim:
@@ -133,6 +137,7 @@ def _render_item(request, item, kind, *, form=None, unsaved_note: str = "", stat
         "sla": selectors.sla_state(timezone.now() - item.created_at),
         # What the moderator typed is never lost: shown for copying when the form cannot come back.
         "unsaved_note": unsaved_note if not holds_claim else "",
+        "released_reason": released_reason,
     }, status=status)
 
 
@@ -141,10 +146,14 @@ def _render_item(request, item, kind, *, form=None, unsaved_note: str = "", stat
 def item_detail(request, pk: int):
     """One item: its body, flags and history; the decision form for the moderator who holds the claim."""
     item, kind = _item_or_404(request, pk)
-    if item.is_claimed_by(request.user):
+    # A conflict of interest that appeared during the claim (a new friendship) ends the claim here.
+    released_reason = services.review_item_release_conflicted(item=item, reviewer=request.user)
+    if released_reason:
+        item, kind = _item_or_404(request, pk)
+    elif item.is_claimed_by(request.user):
         services.review_item_touch(item=item, reviewer=request.user)
         item.refresh_from_db(fields=["last_activity_at"])
-    return _render_item(request, item, kind)
+    return _render_item(request, item, kind, released_reason=released_reason)
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from idcheck.selectors import idcheck_result_for
-from moderation.registry import DecisionOption, ReviewKind
+from moderation.registry import DecisionOption, ReviewKind, may_see_identity
 from moderation.services import QueueError
 
 from . import selectors, services
@@ -34,7 +34,7 @@ class DocumentReviewKind(ReviewKind):
 
     def __init__(self):
         super().__init__(key=selectors.REVIEW_KIND, label=_("Identity document"), groups=("moderator",),
-                         template="verification/review_document.html", decisions=DECISIONS)
+                         template="verification/review_document.html", decisions=DECISIONS, shows_identity=True)
 
     def context(self, *, item, obj: Any, reviewer) -> dict:
         """The submission with its identity, images (to the claim holder only), history and related accounts."""
@@ -42,7 +42,9 @@ class DocumentReviewKind(ReviewKind):
                       .prefetch_related("images").filter(pk=getattr(obj, "pk", None)).first())
         if submission is None:
             return {"submission": None, "idcheck": None}
-        can_see_images = item.is_claimed_by(reviewer)
+        # The typed identity and the images only to the moderator holding the claim, free of conflict;
+        # masked for everyone else, and for everyone once decided.
+        can_see_images = may_see_identity(item, reviewer)
         images = []
         for image in submission.images.all():
             shown = min(image.width, DISPLAY_WIDTH)
@@ -56,6 +58,7 @@ class DocumentReviewKind(ReviewKind):
         return {
             "submission": submission,
             "identity": submission.identity,
+            "show_identity": can_see_images,
             "images": images,
             "can_see_images": can_see_images,
             "flags": flags,

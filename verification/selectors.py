@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import DeletionRequest, RealIdentity
 from accounts.selectors import HIDDEN_STATUSES
 from moderation.models import ItemStatus, Penalty, PenaltyStatus, ReviewItem, Rung, Strike
+from moderation.registry import may_see_identity
 
 from .models import OPEN_STATUSES, DocumentImage, DocumentKind, DocumentSubmission, SubmissionStatus
 
@@ -89,7 +90,8 @@ def image_for_reviewer(*, reviewer, submission_pk: int, side: int) -> tuple[Docu
     if image is None:
         return None
     item = review_item_for(image.submission)
-    if item is None or not item.is_claimed_by(reviewer):
+    # The image is the identity itself: the same rule as the typed name and number (a claim, no conflict).
+    if item is None or not may_see_identity(item, reviewer):
         return None
     return image, item
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from moderation.registry import DecisionOption, ReviewKind
+from moderation.registry import DecisionOption, ReviewKind, may_see_identity
 from moderation.services import QueueError
 from verification.selectors import identities_sharing_fingerprint
 
@@ -46,7 +46,7 @@ class VouchReviewKind(ReviewKind):
 
     def __init__(self):
         super().__init__(key=selectors.REVIEW_KIND, label=_("Vouched identity"), groups=("moderator",),
-                         template="verification/vouch_review.html", decisions=DECISIONS)
+                         template="verification/vouch_review.html", decisions=DECISIONS, shows_identity=True)
 
     def options(self, *, item, obj: Any, reviewer) -> tuple[DecisionOption, ...]:
         """What fits the case now: approve/reject/document while in review, uphold/false once granted."""
@@ -70,8 +70,9 @@ class VouchReviewKind(ReviewKind):
         requests = list(case.requests.all())
         return {
             "case": case,
-            # The full identity only to the moderator holding the claim; masked otherwise.
-            "show_identity": item.is_claimed_by(reviewer),
+            # The full identity only to the moderator holding the claim (free of conflict); masked otherwise.
+            "identity": case.identity,
+            "show_identity": may_see_identity(item, reviewer),
             "requests": requests,
             "confirmed": sum(r.status == VouchRequestStatus.CONFIRMED for r in requests),
             "required": settings.VOUCH_REQUIRED,

@@ -146,6 +146,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # `manage.py reencrypt_identities` (identities and phone numbers), then drop the old key.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
 IDENTITY_HMAC_KEY = env.str("IDENTITY_HMAC_KEY", default=DEV_IDENTITY_HMAC_KEY)
+# How long the result page of one recorded identity reveal shows the identity (to its actor only).
+IDENTITY_REVEAL_MINUTES = env.int("IDENTITY_REVEAL_MINUTES", default=5)
 
 # --- Phone (indirect real name) --------------------------------------------
 PHONENUMBER_DEFAULT_REGION = "CN"
@@ -188,7 +190,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Realname"
 # Groups whose members must pass MFA before any staff page (plus is_staff users).
 MFA_REQUIRED_GROUPS = ["moderator", "senior moderator", "compliance"]
-STAFF_PATH_PREFIXES = ["/admin/", "/review/"]
+STAFF_PATH_PREFIXES = ["/admin/", "/review/", "/staff/"]
 
 # --- Email -----------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -5,6 +5,7 @@ from django.core import mail
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from accounts.masking import mask_document_number
 from accounts.models import IdentityStatus, Level, LevelSource, Notification
 from accounts.tests.factories import Level1UserFactory
 from moderation import registry
@@ -183,7 +184,8 @@ def test_review_page_body_without_the_claim(pending, moderator):
     assert all(image["url"] == "" for image in context["images"])
     assert "Claim this item to see the images." in html
     assert "/verify/review/" not in html
-    assert "张三" in html and resident_id() in html  # staff-only page: reviewers compare them with the images
+    # Without the claim the typed identity is masked too (the claim holder compares it with the images).
+    assert "张三" not in html and resident_id() not in html and mask_document_number(resident_id()) in html
     assert "Resident identity card" in html
 
 

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image, ImageChops, ImageOps
 
+from accounts.masking import mask_document_number
 from accounts.models import RealIdentity
 from accounts.tests.factories import Level1UserFactory, UserFactory
 from conftest import mfa_login
@@ -420,9 +421,12 @@ def test_queue_item_page_shows_the_document_and_decides_it(client, pending, mode
     mfa_login(client, moderator)
     page = reverse("moderation:item", kwargs={"pk": item.pk})
     html = client.get(page).content.decode()
-    assert resident_id() in html and "Claim this item to see the images." in html
+    # Before the claim: the identity masked, no images.
+    assert resident_id() not in html and mask_document_number(resident_id()) in html
+    assert "Claim this item to see the images." in html
     client.post(reverse("moderation:claim", kwargs={"pk": item.pk}))
     html = client.get(page).content.decode()
+    assert resident_id() in html
     assert _image_url(pending.pk) in html and _image_url(pending.pk, 2) in html
     assert client.get(_image_url(pending.pk)).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,7 +4,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +26,9 @@ ACCOUNTS = [
     ("admin@demo.local", "管理员", Level.VERIFIED, LevelSource.DOCUMENT, [], True, True),
 ]
 
+# Staff granted the identity reveal (accounts/reveal.py): no group holds it, an administrator grants it to people.
+REVEAL_HOLDERS = {"senior@demo.local"}
+
 # Valid (checksummed) resident ID numbers for demo identities; not real people.
 DEMO_IDS = {
     "level2@demo.local": ("王五", "11010519491231002X"),
@@ -45,6 +48,9 @@ class Command(BaseCommand):
                 if agreement:
                     AgreementAcceptance.objects.get_or_create(user=user, version=agreement)
                 user.groups.set(Group.objects.filter(name__in=groups))
+                if email in REVEAL_HOLDERS:
+                    user.user_permissions.add(Permission.objects.get(codename="reveal_identity",
+                                                                     content_type__app_label="accounts"))
                 if is_staff or groups:
                     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                         TOTP.activate(user, TOTP_SECRET)
