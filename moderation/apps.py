@@ -8,13 +8,15 @@ class ModerationConfig(AppConfig):
 
     def ready(self):
         # Penalties reach every write through the one policy, which cannot import moderation.
-        from accounts import policy
+        from accounts import auditing, policy
 
-        from . import registry, restrictions, targets
+        from . import audit, registry, restrictions, targets
         from .kinds import AppealReviewKind, ReportReviewKind
 
         policy.register_restriction(restrictions.user_rule)
         policy.register_identity_check(restrictions.identity_rule)
+        # accounts' services (a level set by staff, ...) write to the one audit log without importing it.
+        auditing.register_recorder(audit.record)
         registry.register(ReportReviewKind())
         registry.register(AppealReviewKind())
         targets.register(targets.user_target())
