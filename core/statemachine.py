@@ -15,6 +15,9 @@ import contextlib
 import contextvars
 from collections.abc import Iterable, Iterator
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
 _UNKNOWN = object()
 _SEEDING: contextvars.ContextVar[bool] = contextvars.ContextVar("statemachine_seeding", default=False)
 
@@ -77,6 +80,14 @@ class StateMachineMixin:
         super().save(*args, **kwargs)
         if writes_status:
             self._remember_status()
+
+    def clean(self) -> None:
+        """A form (the admin's) that changes the status along an undeclared edge gets an error, not a 500."""
+        super().clean()
+        try:
+            self.check_status_change()
+        except TransitionNotAllowed:
+            raise ValidationError(_("This change of status is not allowed.")) from None
 
     def _remember_status(self) -> None:
         # A deferred status (.only()/.defer()) is unknown until read; save() then asks the database.

@@ -191,3 +191,20 @@ def test_transition_many_refuses_an_undeclared_source_or_target():
     with pytest.raises(TransitionNotAllowed):
         transition_many(RealIdentity.objects.all(), to="pending")
     assert RealIdentity.objects.get(pk=identity.pk).status == "revoked"
+
+
+@pytest.mark.django_db
+def test_a_form_changing_the_status_along_an_undeclared_edge_is_invalid_not_a_500():
+    from django import forms
+
+    class StatusForm(forms.ModelForm):
+        class Meta:
+            model = RealIdentity
+            fields = ["status"]
+
+    identity = _make(RealIdentity, "revoked")
+    form = StatusForm({"status": "confirmed"}, instance=RealIdentity.objects.get(pk=identity.pk))
+    assert not form.is_valid()
+    assert "This change of status is not allowed." in str(form.errors)
+    allowed = StatusForm({"status": "revoked"}, instance=RealIdentity.objects.get(pk=_make(RealIdentity, "pending").pk))
+    assert allowed.is_valid(), allowed.errors
