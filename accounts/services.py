@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from core import crypto
 from core.statemachine import transition_many
 
-from . import policy
+from . import auditing, policy
 from .identity import normalise_name, validate_document_number
 from .models import (
     AgreementAcceptance,
@@ -121,8 +121,6 @@ def user_level_set(*, user: User, level: int, actor: User | None, reason: str, s
         raise ValidationError(_("This way of reaching a level does not exist."))
     if not reason.strip():
         raise ValidationError(_("Say why the level changes."))
-    from . import auditing
-
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         before, before_source = locked.level, locked.level_source
