@@ -1,7 +1,7 @@
 """The audit log, as accounts may reach it: moderation registers its recorder (accounts cannot import moderation).
 
     from accounts import audit
-    audit.record(actor=staff, action="user.level", target=user, reason=reason, data={"from": 1, "to": 0})
+    audit.record(actor=staff, action="user.level_set", target=user, reason=reason, data={"from": 1, "to": 0})
 
 moderation.apps registers `moderation.audit.record` in ready(). With no recorder registered, record()
 raises: a staff change must never happen without its entry.

@@ -23,7 +23,6 @@ from .models import (
     AgreementAcceptance,
     DeletionRequest,
     DeletionStatus,
-    IdentityStatus,
     Notification,
     PhoneChallenge,
     PhoneNumber,
@@ -33,6 +32,7 @@ from .models import (
 )
 from .notifications import notify
 from .selectors import forget_deletion
+from .services import identity_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _erase_account(user: User) -> None:
     # the name and number themselves go. A claim never accepted stays "rejected": it proved nothing.
     identities = RealIdentity.objects.filter(user=user)
     identities.update(real_name="", document_number="")
-    identities.exclude(status=IdentityStatus.REJECTED).update(status=IdentityStatus.REVOKED)
+    identity_revoke(identities=identities)
     # Which version was accepted and when is a record; where from identifies the person.
     AgreementAcceptance.objects.filter(user=user).update(ip_address=None, user_agent="")
     Notification.objects.filter(user=user).delete()

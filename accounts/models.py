@@ -249,8 +249,21 @@ class IdentityStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
-class RealIdentity(models.Model):
-    """The real person behind an account, encrypted at rest, found only by its fingerprint."""
+class RealIdentity(StateMachineMixin, models.Model):
+    """The real person behind an account, encrypted at rest, found only by its fingerprint.
+
+    pending -> confirmed (a document approved, a vouch case granted) | rejected (the claim ended
+    without approval) | revoked (the account was erased); confirmed -> revoked (found false, or the
+    account was erased). A rejected or revoked identity stays as it is: it is never confirmed again.
+    """
+
+    Status = IdentityStatus
+    # The only edges; everything else is refused by transition(), save() and transition_many().
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        IdentityStatus.PENDING: frozenset({IdentityStatus.CONFIRMED, IdentityStatus.REJECTED, IdentityStatus.REVOKED}),
+        IdentityStatus.CONFIRMED: frozenset({IdentityStatus.REVOKED}),
+    }
+    INITIAL = frozenset({IdentityStatus.PENDING})
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identities")
     real_name = EncryptedTextField(_("real name"))
@@ -351,6 +364,7 @@ class DeletionRequest(StateMachineMixin, models.Model):
     TRANSITIONS: dict[str, frozenset[str]] = {
         DeletionStatus.COOLING: frozenset({DeletionStatus.CANCELLED, DeletionStatus.ERASED}),
     }
+    INITIAL = frozenset({DeletionStatus.COOLING})
 
     # The row outlives the erasure (the user row stays, emptied), so it is the record of what happened.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deletion_requests")

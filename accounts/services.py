@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core import crypto
 from core.sms import send_sms
+from core.statemachine import transition_many
 
 from . import audit, policy
 from .identity import normalise_name, validate_document_number
@@ -116,33 +117,46 @@ def profile_update(*, user: User, nickname: str, bio: str, handle: str | None = 
 
 # --- Levels ----------------------------------------------------------------
 
-def level_raise(*, user: User, to: int, source: str) -> User:
-    """Raise the level (never lowers; lowering is a moderation decision)."""
+# Where a lowered level comes from when the caller does not say: the rung below the one taken away.
+_SOURCE_OF_LEVEL = {Level.REGISTERED: LevelSource.NONE, Level.INDIRECT: LevelSource.PHONE}
+
+
+def user_level_set(*, user: User, level: int, actor: User | None, reason: str, source: str | None = None) -> User:
+    """Set a user's level, up or down: the one place a level changes (lock, change, audit entry).
+
+    `reason` is a short, fixed description (never a name or a number: it goes to the audit log);
+    `source` is how the new level was reached (a LevelSource), by default kept when raising and the
+    rung below when lowering. Setting the level the user already has changes nothing and records nothing.
+    """
+    if level not in Level.values:
+        raise ValidationError(_("This level does not exist."))
+    if source is not None and source not in LevelSource.values:
+        raise ValidationError(_("This way of reaching a level does not exist."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the level changes."))
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.level < to:
-            locked.level = to
+        before, before_source = locked.level, locked.level_source
+        if source is None:
+            source = _SOURCE_OF_LEVEL.get(level, before_source) if level < before else before_source
+        if level != before or source != before_source:
+            locked.level = level
             locked.level_source = source
             locked.level_changed_at = timezone.now()
             locked.save(update_fields=["level", "level_source", "level_changed_at"])
-    user.refresh_from_db(fields=["level", "level_source", "level_changed_at"])
-    return user
+            audit.record(actor=actor, action="user.level_set", target=locked, reason=reason.strip(),
+                            data={"from": before, "to": level, "source": source})
+    user.level, user.level_source, user.level_changed_at = locked.level, locked.level_source, locked.level_changed_at
+    return locked
 
 
-def user_level_set(*, user: User, level: int, actor, reason: str) -> User:
-    """Set the verification level (staff, or verification lowering it); audited as "user.level"."""
-    level = Level(int(level))
+def level_raise(*, user: User, to: int, source: str, actor: User | None = None) -> User:
+    """Raise the level (never lowers) through user_level_set."""
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        previous = locked.level
-        if previous != level:
-            locked.level = level
-            if level == Level.REGISTERED:
-                locked.level_source = LevelSource.NONE
-            locked.level_changed_at = timezone.now()
-            locked.save(update_fields=["level", "level_source", "level_changed_at"])
-            audit.record(actor=actor, action="user.level", target=locked, reason=reason,
-                         data={"from": int(previous), "to": int(level)})
+        current = User.objects.select_for_update().values_list("level", flat=True).get(pk=user.pk)
+        if current < to:
+            user_level_set(user=user, level=to, actor=actor, reason=f"level reached by {source or 'staff'}",
+                           source=source)
     user.refresh_from_db(fields=["level", "level_source", "level_changed_at"])
     return user
 
@@ -276,7 +290,7 @@ def phone_confirm(*, user: User, code: str) -> PhoneNumber:
                 phone, _created = PhoneNumber.objects.update_or_create(
                     user=user, defaults={"number": number, "confirmed_at": timezone.now()}
                 )
-                level_raise(user=user, to=Level.INDIRECT, source=LevelSource.PHONE)
+                level_raise(user=user, to=Level.INDIRECT, source=LevelSource.PHONE, actor=user)
                 notify(user=user, kind="phone.confirmed", title=_("Your phone number is confirmed"),
                        body=_("You are now at level 1: you can add friends, post moments and comment."), url="/")
     if error:
@@ -322,10 +336,29 @@ def identity_store(*, user: User, real_name: str, document_type: str, document_n
         raise ValidationError(_("This identity could not be saved.")) from None
 
 
+class IdentityNotConfirmable(Exception):
+    """The identity was rejected or revoked (e.g. found false): it can never be confirmed; the message is safe to show."""
+
+    def __init__(self, identity: RealIdentity):
+        super().__init__(_("This identity was rejected or revoked: it cannot be confirmed."))
+        self.identity = identity
+
+
+def identity_confirmable(*, identity: RealIdentity) -> bool:
+    """Lock the identity and say whether identity_confirm() would accept it (call inside its transaction)."""
+    locked = RealIdentity.objects.select_for_update().get(pk=identity.pk)
+    return locked.status == IdentityStatus.CONFIRMED or locked.can_transition(IdentityStatus.CONFIRMED)
+
+
 def identity_confirm(*, identity: RealIdentity) -> RealIdentity:
+    """Confirm a pending identity (raises IdentityNotConfirmable from any other state; a confirmed one stays)."""
     with transaction.atomic():
         identity = RealIdentity.objects.select_for_update().get(pk=identity.pk)
-        identity.status = IdentityStatus.CONFIRMED
+        if identity.status == IdentityStatus.CONFIRMED:
+            return identity  # a double submit: confirmed once is enough
+        if not identity.can_transition(IdentityStatus.CONFIRMED):
+            raise IdentityNotConfirmable(identity)
+        identity.transition(to=IdentityStatus.CONFIRMED)
         identity.confirmed_at = timezone.now()
         identity.save(update_fields=["status", "confirmed_at"])
     return identity
@@ -333,7 +366,13 @@ def identity_confirm(*, identity: RealIdentity) -> RealIdentity:
 
 def identity_reject(*, identity: RealIdentity) -> None:
     """Close a pending claim that did not end in approval, so nothing takes it for one under review."""
-    RealIdentity.objects.filter(pk=identity.pk, status=IdentityStatus.PENDING).update(status=IdentityStatus.REJECTED)
+    transition_many(RealIdentity.objects.filter(pk=identity.pk), to=IdentityStatus.REJECTED,
+                    from_=IdentityStatus.PENDING)
+
+
+def identity_revoke(*, identities) -> int:
+    """Revoke every identity of `identities` still pending or confirmed (found false, or the account erased)."""
+    return transition_many(identities, to=IdentityStatus.REVOKED)
 
 
 def identity_accounts_with_fingerprint(*, fingerprint: str, exclude_user: User | None = None):

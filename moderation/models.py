@@ -39,6 +39,7 @@ class ReviewItem(StateMachineMixin, models.Model):
     """One thing waiting for a moderator's decision, of any registered kind."""
 
     TRANSITIONS = ITEM_TRANSITIONS
+    INITIAL = frozenset({ItemStatus.OPEN})
 
     kind = models.CharField(_("kind"), max_length=40, db_index=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
@@ -224,6 +225,7 @@ class Penalty(StateMachineMixin, models.Model):
     """One rung of the ladder applied to a user account or to one public account."""
 
     TRANSITIONS = PENALTY_TRANSITIONS
+    INITIAL = frozenset({PenaltyStatus.ACTIVE})
 
     # Either `user` (a personal account) or the generic target (one public account) is the subject.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -335,6 +337,7 @@ class Appeal(StateMachineMixin, models.Model):
     """The owner's one appeal against one penalty, judged by someone other than who acted."""
 
     TRANSITIONS = APPEAL_TRANSITIONS
+    INITIAL = frozenset({AppealStatus.PENDING})
 
     penalty = models.OneToOneField(Penalty, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,

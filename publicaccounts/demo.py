@@ -66,12 +66,16 @@ def load_demo_publicaccounts() -> None:
         qualification = Qualification(
             account=account, licence_type=LicenceType.REPRODUCTION, licence_number=DEMO_LICENCE_NUMBER,
             issuing_authority="北京市互联网信息办公室", valid_from=today - timedelta(days=30),
-            valid_until=today + timedelta(days=365), status=QualificationStatus.APPROVED, applied_by=owner,
-            decided_at=timezone.now(), scan_content_type=scan.content_type, scan_width=scan.width,
+            valid_until=today + timedelta(days=365), applied_by=owner,
+            scan_content_type=scan.content_type, scan_width=scan.width,
             scan_height=scan.height,
         )
         qualification.scan.save(f"scan{scan.extension}", ContentFile(scan.content), save=False)
         qualification.save()
+        # Approved along the declared edge (pending -> approved), without the reviewer's notifications.
+        qualification.transition(to=QualificationStatus.APPROVED)
+        qualification.decided_at = timezone.now()
+        qualification.save(update_fields=["status", "decided_at"])
         now = timezone.now()
         for age, data in enumerate(ARTICLES):
             Article.objects.create(account=account, author=owner, body_html=render_markdown(data["body"]),

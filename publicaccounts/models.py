@@ -95,6 +95,8 @@ class PublicAccount(StateMachineMixin, models.Model):
         # are penalties in force, asked at every publish, so they end by themselves.
         AccountStatus.CLOSED: frozenset({AccountStatus.ACTIVE, AccountStatus.SUSPENDED}),
     }
+    # A name matching a reserved term waits for a moderator; any other starts active.
+    INITIAL = frozenset({AccountStatus.PENDING_REVIEW, AccountStatus.ACTIVE})
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="public_accounts",
                               verbose_name=_("owner"))
@@ -204,6 +206,7 @@ class Qualification(StateMachineMixin, models.Model):
         QualificationStatus.PENDING: frozenset({QualificationStatus.APPROVED, QualificationStatus.REJECTED}),
         QualificationStatus.APPROVED: frozenset({QualificationStatus.REVOKED}),
     }
+    INITIAL = frozenset({QualificationStatus.PENDING})
 
     account = models.ForeignKey(PublicAccount, on_delete=models.CASCADE, related_name="qualifications",
                                 verbose_name=_("public account"))

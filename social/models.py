@@ -53,6 +53,7 @@ class FriendRequest(StateMachineMixin, models.Model):
             FriendRequestStatus.ACCEPTED, FriendRequestStatus.DECLINED, FriendRequestStatus.CANCELLED,
         }),
     }
+    INITIAL = frozenset({FriendRequestStatus.PENDING})
 
     from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                   related_name="friend_requests_sent", verbose_name=_("from"))

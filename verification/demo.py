@@ -90,8 +90,8 @@ def load_demo_vouching() -> None:
     """
     from django.db import transaction
 
-    from accounts.models import IdentityStatus, Level, LevelSource
-    from accounts.services import identity_store
+    from accounts.models import Level, LevelSource
+    from accounts.services import identity_confirm, identity_store
 
     from . import vouch_services
     from .models import VouchCase, VouchRequest
@@ -111,8 +111,7 @@ def load_demo_vouching() -> None:
             if not voucher.identities.exists():
                 identity = identity_store(user=voucher, real_name=name, document_type="resident_id",
                                           document_number=number)
-                identity.status = IdentityStatus.CONFIRMED
-                identity.save(update_fields=["status"])
+                identity_confirm(identity=identity)
             _demo_friends(applicant, voucher, friend_days)
             _demo_friends(flagged, voucher, 10)
             vouchers.append(voucher)

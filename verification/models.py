@@ -185,6 +185,7 @@ class DocumentSubmission(StateMachineMixin, models.Model):
             SubmissionStatus.WITHDRAWN,
         }),
     }
+    INITIAL = frozenset({SubmissionStatus.PROCESSING})
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="document_submissions")
     kind = models.ForeignKey(DocumentKind, on_delete=models.PROTECT, related_name="submissions",

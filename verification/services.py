@@ -18,7 +18,14 @@ from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
 from accounts.policy import Action
-from accounts.services import identity_confirm, identity_fingerprint, identity_reject, identity_store, level_raise
+from accounts.services import (
+    identity_confirm,
+    identity_confirmable,
+    identity_fingerprint,
+    identity_reject,
+    identity_store,
+    level_raise,
+)
 from core.images import ImageRejected, ProcessedImage, process_image
 from idcheck.tasks import run_idcheck_for_identity
 from moderation import audit
@@ -394,6 +401,8 @@ def submission_decide(*, submission: DocumentSubmission, reviewer: User, decisio
             raise QueueError(_("This submission is no longer waiting for review."))
         if decision == APPROVE:
             _lock_fingerprint(sub.identity.fingerprint)
+            if not identity_confirmable(identity=sub.identity):
+                raise QueueError(_("This identity was rejected or revoked: it cannot be approved."))
             # Asked again now: a ban may have come (a closure of another account) since the upload.
             allowed = policy.identity_allowed(sub.identity.fingerprint)
             if not allowed:
@@ -414,7 +423,7 @@ def submission_decide(*, submission: DocumentSubmission, reviewer: User, decisio
         sub.save(update_fields=["status", "decided_at", "decided_by", "reason_code", "note"])
         if decision == APPROVE:
             identity_confirm(identity=sub.identity)
-            level_raise(user=sub.user, to=Level.VERIFIED, source=LevelSource.DOCUMENT)
+            level_raise(user=sub.user, to=Level.VERIFIED, source=LevelSource.DOCUMENT, actor=reviewer)
         else:
             identity_reject(identity=sub.identity)
         _notify_decision(sub)

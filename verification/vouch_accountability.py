@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
+from accounts.models import Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
+from accounts.services import identity_revoke, user_level_set
 from moderation import audit, ladder, registry
 from moderation.models import ItemStatus, Penalty, ReviewItem, Rule, Rung
 from moderation.services import QueueError, review_item_open
@@ -170,15 +171,12 @@ def vouch_identity_mark_false(*, case: VouchCase, moderator: User, note: str,
         case.note = note
         case.save(update_fields=["status", "decided_at", "decided_by", "note"])
         _withdraw_other_items(case, keep=item, actor=moderator)
-        RealIdentity.objects.filter(pk=case.identity_id).update(status=IdentityStatus.REVOKED)
-        # accounts has no service that lowers a level (it is a moderation decision): done here, locked.
+        identity_revoke(identities=RealIdentity.objects.filter(pk=case.identity_id))
         applicant = User.objects.select_for_update().get(pk=case.applicant_id)
         lowered = applicant.level >= Level.VERIFIED and applicant.level_source == LevelSource.VOUCH
         if lowered:
-            applicant.level = Level.INDIRECT
-            applicant.level_source = LevelSource.PHONE
-            applicant.level_changed_at = now
-            applicant.save(update_fields=["level", "level_source", "level_changed_at"])
+            user_level_set(user=applicant, level=Level.INDIRECT, actor=moderator, source=LevelSource.PHONE,
+                           reason="vouched identity found false")
         vouchers = list(User.objects.filter(vouch_requests__case=case,
                                             vouch_requests__status=VouchRequestStatus.CONFIRMED).order_by("pk"))
         if any(v.pk == moderator.pk for v in vouchers):

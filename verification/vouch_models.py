@@ -54,6 +54,7 @@ class VouchCase(StateMachineMixin, models.Model):
         # A granted case stays granted through a re-check; only proof of a false identity ends it.
         VouchCaseStatus.GRANTED: frozenset({VouchCaseStatus.FALSE_IDENTITY}),
     }
+    INITIAL = frozenset({VouchCaseStatus.COLLECTING})
 
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vouch_cases",
                                   verbose_name=_("applicant"))
@@ -126,6 +127,7 @@ class VouchRequest(StateMachineMixin, models.Model):
             VouchRequestStatus.EXPIRED, VouchRequestStatus.CANCELLED,
         }),
     }
+    INITIAL = frozenset({VouchRequestStatus.PENDING})
 
     case = models.ForeignKey(VouchCase, on_delete=models.CASCADE, related_name="requests")
     voucher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vouch_requests",

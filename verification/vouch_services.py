@@ -23,7 +23,14 @@ from accounts import policy
 from accounts.models import Level, LevelSource, User
 from accounts.notifications import notify
 from accounts.policy import Action
-from accounts.services import identity_confirm, identity_fingerprint, identity_reject, identity_store, level_raise
+from accounts.services import (
+    identity_confirm,
+    identity_confirmable,
+    identity_fingerprint,
+    identity_reject,
+    identity_store,
+    level_raise,
+)
 from core import crypto
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
@@ -443,8 +450,10 @@ def vouch_case_withdraw(*, case: VouchCase, actor: User) -> VouchCase:
 
 def case_grant(case: VouchCase, *, actor: User | None) -> VouchCase:
     """Grant level 2 for a locked case (raises CapReached when the identity holds its accounts already,
-    IdentityRefused when it is banned)."""
+    IdentityRefused when it is banned, rejected or revoked)."""
     _lock_fingerprint(case.identity.fingerprint)
+    if not identity_confirmable(identity=case.identity):
+        raise IdentityRefused(policy.Decision(False, reason=str(_("it was rejected or revoked"))))
     # Asked again at the grant: a ban may have come (a closure of another account) since the case began.
     allowed = policy.identity_allowed(case.identity.fingerprint)
     if not allowed:
@@ -458,7 +467,7 @@ def case_grant(case: VouchCase, *, actor: User | None) -> VouchCase:
     case.save(update_fields=["status", "decided_at", "decided_by"])
     _cancel_pending(case)
     identity_confirm(identity=case.identity)
-    level_raise(user=case.applicant, to=Level.VERIFIED, source=LevelSource.VOUCH)
+    level_raise(user=case.applicant, to=Level.VERIFIED, source=LevelSource.VOUCH, actor=actor)
     vouchers = list(User.objects.filter(vouch_requests__case=case, vouch_requests__status=VouchRequestStatus.CONFIRMED)
                     .select_related("profile").order_by("pk"))
     audit.record(actor=actor, action="vouch.grant", target=case, data={"vouchers": [v.pk for v in vouchers]})

@@ -218,7 +218,7 @@ def test_changing_a_level_is_confirmed_then_recorded(staff_client):
     assert "at least 10" in staff_client.post(url, {**data, "reason": "short", "confirm": "yes"}).content.decode()
     assert staff_client.post(url, {**data, "confirm": "yes"}).status_code == 302
     assert User.objects.get(pk=user.pk).level == Level.INDIRECT
-    assert AuditEntry.objects.get(action="user.level").reason == data["reason"]
+    assert AuditEntry.objects.get(action="user.level_set").reason == data["reason"]
 
 
 def test_changing_rights_is_confirmed_then_recorded_and_needs_a_superuser(client, staff_client):

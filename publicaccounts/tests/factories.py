@@ -13,6 +13,7 @@ from stdnum.cn import ric
 from accounts import services as account_services
 from accounts.tests.factories import Level2UserFactory
 from core.images import process_image
+from core.statemachine import seeding
 from publicaccounts import services
 from publicaccounts.articles import article_create, clean_article
 from publicaccounts.models import (
@@ -67,19 +68,21 @@ def make_account(owner=None, *, name: str | None = None, handle: str | None = No
     owner = owner or Level2UserFactory()
     n = next(_counter)
     name = name or f"Account {n}"
-    return PublicAccount.objects.create(owner=owner, name=name, name_key=name_key(name),
-                                        handle=handle or f"acc-{n}", status=status, **extra)
+    with seeding():  # any status, as if it had got there along the graph
+        return PublicAccount.objects.create(owner=owner, name=name, name_key=name_key(name),
+                                            handle=handle or f"acc-{n}", status=status, **extra)
 
 
 def make_qualification(account, *, licence_type: str = LicenceType.REPRODUCTION,
                        status: str = QualificationStatus.APPROVED, valid_from: date | None = None,
                        valid_until: date | None = None, **extra) -> Qualification:
     today = timezone.localdate()
-    return Qualification.objects.create(
-        account=account, licence_type=licence_type, licence_number=f"L-{next(_counter)}",
-        issuing_authority="Beijing Cyberspace Administration", status=status,
-        valid_from=valid_from or today - timedelta(days=10), valid_until=valid_until or today + timedelta(days=200),
-        **extra)
+    with seeding():  # any status, as if it had got there along the graph
+        return Qualification.objects.create(
+            account=account, licence_type=licence_type, licence_number=f"L-{next(_counter)}",
+            issuing_authority="Beijing Cyberspace Administration", status=status,
+            valid_from=valid_from or today - timedelta(days=10),
+            valid_until=valid_until or today + timedelta(days=200), **extra)
 
 
 def register(owner, *, name: str = "Morning Post", handle: str = "morning-post", **extra) -> PublicAccount:

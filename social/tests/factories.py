@@ -1,6 +1,7 @@
 import factory
 
 from accounts.tests.factories import Level1UserFactory
+from core.statemachine import seeding
 from social.models import Comment, FriendRequest, Friendship, Moment, MomentImage
 
 
@@ -39,6 +40,11 @@ class FriendRequestFactory(factory.django.DjangoModelFactory):
 
     from_user = factory.SubFactory(Level1UserFactory)
     to_user = factory.SubFactory(Level1UserFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with seeding():  # any status, as if it had got there along the graph
+            return super()._create(model_class, *args, **kwargs)
 
 
 def make_friends(a, b) -> Friendship:

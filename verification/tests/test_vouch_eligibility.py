@@ -12,6 +12,7 @@ from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity
 from accounts.policy import Action, Decision
 from accounts.tests.factories import Level1UserFactory, UserFactory
+from core.statemachine import seeding
 from verification import vouch_services
 from verification.models import VouchCaseStatus, VoucherStrike
 from verification.vouch_selectors import voucher_eligibility
@@ -212,9 +213,10 @@ def test_the_number_is_validated_with_stdnum():
 def test_a_closed_or_false_identity_must_use_a_document(how):
     number = unique_id_number()
     other = Level1UserFactory()
-    identity = RealIdentity.objects.create(user=other, real_name="张三", document_type="resident_id",
-                                           document_number=number, fingerprint=_fp(number),
-                                           status=IdentityStatus.CONFIRMED)
+    with seeding():  # an identity confirmed earlier
+        identity = RealIdentity.objects.create(user=other, real_name="张三", document_type="resident_id",
+                                               document_number=number, fingerprint=_fp(number),
+                                               status=IdentityStatus.CONFIRMED)
     if how == "revoked":
         identity.status = IdentityStatus.REVOKED
         identity.save(update_fields=["status"])
@@ -292,8 +294,9 @@ def test_the_cap_of_accounts_per_identity_holds_at_granting():
 
     number = unique_id_number()
     holder = Level1UserFactory()
-    RealIdentity.objects.create(user=holder, real_name="张三", document_type="resident_id", document_number=number,
-                                fingerprint=_fp(number), status=IdentityStatus.CONFIRMED)
+    with seeding():  # an identity confirmed earlier
+        RealIdentity.objects.create(user=holder, real_name="张三", document_type="resident_id",
+                                    document_number=number, fingerprint=_fp(number), status=IdentityStatus.CONFIRMED)
     applicant, vouchers = circle()
     case = confirm_all(start_case(applicant, vouchers, number=number), vouchers)
     # The shared number is a risk flag: the case goes to a moderator, who cannot approve it.

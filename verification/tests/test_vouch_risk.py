@@ -7,6 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import IdentityStatus, Level, LevelSource, Notification, RealIdentity
+from core.statemachine import seeding
 from moderation import services as queue
 from moderation.models import ItemStatus
 from moderation.services import QueueError
@@ -85,11 +86,12 @@ def test_the_applicant_who_vouched_for_a_voucher_is_a_ring():
     assert pairs == []
     from verification.models import VouchCase, VouchRequest
 
-    old = VouchCase.objects.create(applicant=vouchers[0], identity=RealIdentity.objects.create(
-        user=vouchers[0], real_name="x", document_type="resident_id", document_number="x", fingerprint="f"),
-        document_kind_id=_kind().pk, status=VouchCaseStatus.GRANTED)
-    VouchRequest.objects.create(case=old, voucher=applicant, applicant=vouchers[0], status="confirmed",
-                                expires_at=timezone.now())
+    with seeding():  # written as they would be after the earlier case
+        old = VouchCase.objects.create(applicant=vouchers[0], identity=RealIdentity.objects.create(
+            user=vouchers[0], real_name="x", document_type="resident_id", document_number="x", fingerprint="f"),
+            document_kind_id=_kind().pk, status=VouchCaseStatus.GRANTED)
+        VouchRequest.objects.create(case=old, voucher=applicant, applicant=vouchers[0], status="confirmed",
+                                    expires_at=timezone.now())
     assert vouch_ring_pairs(applicant_id=applicant.pk, voucher_ids=[v.pk for v in vouchers]) == [
         (applicant.pk, vouchers[0].pk)]
 
@@ -193,8 +195,9 @@ def test_an_identity_closed_during_the_window_stops_the_grant():
     number = "11010519491231002X"
     case = confirm_all(start_case(applicant, vouchers, number=number), vouchers)
     other = make_applicant()
-    RealIdentity.objects.create(user=other, real_name="x", document_type="resident_id", document_number=number,
-                                fingerprint=case.identity.fingerprint, status=IdentityStatus.REVOKED)
+    with seeding():  # the other account's identity, revoked long ago
+        RealIdentity.objects.create(user=other, real_name="x", document_type="resident_id", document_number=number,
+                                    fingerprint=case.identity.fingerprint, status=IdentityStatus.REVOKED)
     with time_machine.travel(case.challenge_ends_at + timedelta(seconds=1)):
         vouch_cases_tick()
     case.refresh_from_db()

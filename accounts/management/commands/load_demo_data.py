@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import AgreementAcceptance, IdentityStatus, Level, LevelSource, PhoneNumber, Profile, User
+from accounts.models import AgreementAcceptance, Level, LevelSource, PhoneNumber, Profile, User
 
 PASSWORD = "Demo-pass-2026"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # demo data only; production refuses to load demo data
@@ -61,9 +61,7 @@ class Command(BaseCommand):
                     name, number = DEMO_IDS[email]
                     identity = services.identity_store(user=user, real_name=name, document_type="resident_id",
                                                        document_number=number)
-                    identity.status = IdentityStatus.CONFIRMED
-                    identity.confirmed_at = timezone.now()
-                    identity.save(update_fields=["status", "confirmed_at"])
+                    services.identity_confirm(identity=identity)
         self._social()
         self._verification()
         self._publicaccounts()
