@@ -176,7 +176,7 @@ def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code
         if option.reasons and reason_code not in {code for code, _label in option.reasons}:
             raise QueueError(_("Choose a reason."))
         if option.note_required and not note.strip():
-            raise QueueError(_("Write a note for this decision."))
+            raise QueueError(str(option.note_required_message or _("Write a note for this decision.")))
         extra = dict(extra or {})
         errors = kind.clean_extra(item=item, obj=obj, reviewer=reviewer, decision=decision, extra=extra)
         if errors:
