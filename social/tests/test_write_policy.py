@@ -1,4 +1,4 @@
-"""Every social write asks accounts.policy: an account waiting to be deleted, an inactive one and a penalised one write nothing."""
+"""Every social write asks accounts.policy: an account waiting to be deleted, inactive or penalised writes nothing."""
 
 from pathlib import Path
 
