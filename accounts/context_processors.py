@@ -8,7 +8,7 @@ def header(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .middleware import needs_staff_mfa
+    from .staff import needs_staff_mfa
 
     return {
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),

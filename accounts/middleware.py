@@ -1,15 +1,14 @@
 """Gates that run before every view: staff MFA, then a closed account, then the current agreement."""
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 
 from . import policy, services
+from .staff import needs_staff_mfa, staff_mfa_redirect
+
+__all__ = ["AgreementMiddleware", "StaffMFAMiddleware", "account_gate", "needs_staff_mfa"]
 
 # Paths a user who has not accepted the new agreement may still reach.
 AGREEMENT_EXEMPT_PREFIXES = (
@@ -24,15 +23,6 @@ AGREEMENT_EXEMPT_PREFIXES = (
 )
 
 
-def needs_staff_mfa(user) -> bool:
-    """Staff and members of the moderation groups must use MFA."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff or user.is_superuser:
-        return True
-    return user.groups.filter(name__in=settings.MFA_REQUIRED_GROUPS).exists()
-
-
 class StaffMFAMiddleware:
     """Before any staff page: TOTP set up, and this session passed it."""
 
@@ -40,16 +30,10 @@ class StaffMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path_info
-        if any(path.startswith(p) for p in settings.STAFF_PATH_PREFIXES) and needs_staff_mfa(request.user):
-            query = urlencode({"next": request.get_full_path()})
-            if not is_mfa_enabled(request.user):
-                messages.warning(request, _("Staff pages need two-factor authentication. "
-                                            "Please set up an authenticator app first."))
-                return redirect(f"{reverse('mfa_activate_totp')}?{query}")
-            records = get_authentication_records(request, request.user)
-            if not any(r.get("method") == "mfa" for r in records):
-                return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
+        if request.path_info.startswith(tuple(settings.STAFF_PATH_PREFIXES)):
+            gated = staff_mfa_redirect(request)
+            if gated is not None:
+                return gated
         return self.get_response(request)
 
 

@@ -23,6 +23,9 @@ class Action(StrEnum):
     POST_MOMENT = "post_moment"
     COMMENT = "comment"
     ADD_FRIEND = "add_friend"
+    # Undoing a relation (decline or withdraw a friend request, unfriend): no level needed, but a
+    # suspended account, one waiting to be deleted or an inactive one changes nothing.
+    CHANGE_FRIENDS = "change_friends"
     REPORT = "report"
     EDIT_PROFILE = "edit_profile"
     START_VERIFICATION = "start_verification"
@@ -41,6 +44,7 @@ REQUIRED_LEVEL: dict[Action, int] = {
     Action.POST_MOMENT: Level.INDIRECT,
     Action.COMMENT: Level.INDIRECT,
     Action.ADD_FRIEND: Level.INDIRECT,
+    Action.CHANGE_FRIENDS: Level.REGISTERED,
     Action.REPORT: Level.INDIRECT,
     Action.EDIT_PROFILE: Level.REGISTERED,
     Action.START_VERIFICATION: Level.REGISTERED,

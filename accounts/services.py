@@ -90,8 +90,25 @@ def agreement_accepted(*, user: User, version: AgreementVersion) -> bool:
 
 # --- Profile ---------------------------------------------------------------
 
-def profile_create(*, user: User, nickname: str) -> Profile:
-    profile, _created = Profile.objects.get_or_create(user=user, defaults={"nickname": nickname.strip()})
+NEUTRAL_NICKNAME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def neutral_nickname(*, language: str | None = None) -> str:
+    """A nickname that says nothing about the person ("用户" / "user-" and 6 random characters).
+
+    Used when an account has none; never derived from the email, whose local part is often the real name.
+    """
+    code = "".join(secrets.choice(NEUTRAL_NICKNAME_ALPHABET) for _i in range(6))
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return translation.pgettext("default nickname", "user-%(code)s") % {"code": code}
+
+
+def profile_create(*, user: User, nickname: str | None = None) -> Profile:
+    """The account's public face; without a nickname it gets a neutral one (neutral_nickname)."""
+    nickname = (nickname or "").strip()
+    if not nickname:
+        nickname = neutral_nickname(language=getattr(user, "language", None))
+    profile, _created = Profile.objects.get_or_create(user=user, defaults={"nickname": nickname})
     return profile
 
 

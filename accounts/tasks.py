@@ -1,8 +1,10 @@
 """Thin, idempotent tasks: take ids, re-fetch, return quietly if gone or done."""
 
+import json
+
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -22,6 +24,18 @@ def send_notification_email(*, notification_id: int) -> None:
         send_mail(notification.title, body, None, [notification.user.email])
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_account_email(*, token: str) -> None:
+    """Send one account mail rendered by accounts.adapter; it arrives Fernet-encrypted (it holds a login link)."""
+    data = json.loads(decrypt_str(token))
+    message = EmailMultiAlternatives(subject=data["subject"], body=data["body"], from_email=data["from_email"],
+                                     to=data["to"], headers=data.get("headers") or None)
+    message.content_subtype = data.get("content_subtype") or "plain"
+    for content, mimetype in data.get("alternatives") or []:
+        message.attach_alternative(content, mimetype)
+    message.send()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

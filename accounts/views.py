@@ -49,7 +49,8 @@ def agreement(request):
 @login_required
 def me(request):
     """Edit the public face: nickname, handle, avatar, bio."""
-    profile = services.profile_create(user=request.user, nickname=request.user.email.split("@")[0])
+    # An account without a profile yet gets a neutral nickname, never one taken from its email.
+    profile = services.profile_create(user=request.user)
     form = ProfileForm(request.POST or None, request.FILES or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,4 +1,5 @@
-"""Appeals: one per action, within APPEAL_WINDOW_DAYS, judged by someone other than the moderator who acted."""
+"""Appeals: one per action, within APPEAL_WINDOW_DAYS, judged by someone other than the moderator who acted
+(and, against a closure, by a senior moderator)."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.notifications import notify
 
 from . import audit, ladder, services
-from .models import Appeal, AppealStatus, Penalty, PenaltyStatus
+from .models import Appeal, AppealStatus, Penalty, PenaltyStatus, Rung
 
 APPEAL_KIND = "appeal"
 STATEMENT_MAX_CHARS = 2000
@@ -17,6 +18,19 @@ STATEMENT_MAX_CHARS = 2000
 
 class AppealError(Exception):
     """An appeal step refused for a reason the user or moderator can understand; the message is safe to show."""
+
+
+def judge_refusal(penalty: Penalty, reviewer) -> str:
+    """Why `reviewer` may not judge an appeal against `penalty` ("" when they may).
+
+    Never the moderator who acted; and a closure, which only a senior moderator may make, is only
+    undone (or confirmed) by a senior moderator.
+    """
+    if penalty.moderator_id is not None and penalty.moderator_id == reviewer.pk:
+        return _("You took the action under appeal: someone else must judge the appeal.")
+    if penalty.action >= Rung.CLOSE and not ladder.may_close(reviewer):
+        return _("Only a senior moderator may judge an appeal against a closure.")
+    return ""
 
 
 def appeal_refusal(penalty: Penalty, *, now=None) -> str:
@@ -64,8 +78,9 @@ def appeal_decide(*, appeal: Appeal, reviewer, uphold: bool, reply: str = "") ->
         appeal = Appeal.objects.select_for_update(of=("self",)).select_related("penalty", "appellant").get(pk=appeal.pk)
         if appeal.status != AppealStatus.PENDING:
             raise AppealError(_("This appeal has already been decided."))
-        if appeal.penalty.moderator_id == reviewer.pk:
-            raise AppealError(_("You took the action under appeal: someone else must judge the appeal."))
+        refusal = judge_refusal(appeal.penalty, reviewer)
+        if refusal:
+            raise AppealError(refusal)
         if not uphold and not reply:
             raise AppealError(_("Write a reply to the user: it tells them why the appeal is denied."))
         appeal.transition(to=AppealStatus.UPHELD if uphold else AppealStatus.DENIED)

@@ -66,7 +66,7 @@ class DecisionForm(forms.Form):
             if option.reasons and not data.get(self.reason_field(option.code)):
                 self.add_error(self.reason_field(option.code), _("Choose a reason."))
             if option.note_required and not (data.get("note") or "").strip():
-                self.add_error("note", _("Write a note for this decision."))
+                self.add_error("note", option.note_required_message or _("Write a note for this decision."))
             if self._clean_extra is not None and not self.errors:
                 for name, message in self._clean_extra(option.code, self.extra).items():
                     self.add_error(name if name in self.fields else None, message)

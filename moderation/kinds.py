@@ -144,7 +144,7 @@ class ReportReviewKind(ReviewKind):
 
 
 class AppealReviewKind(ReviewKind):
-    """Appeals: uphold (undo the action) or deny (with a reply); never by the moderator who acted."""
+    """Appeals: uphold (undo the action) or deny (with a reply); never by the moderator who acted, a closure by a senior."""
 
     def __init__(self):
         super().__init__(
@@ -162,10 +162,9 @@ class AppealReviewKind(ReviewKind):
                                               "appellant__profile").filter(pk=item.object_id).first())
 
     def conflict(self, *, item, reviewer) -> str:
+        """The moderator who acted never judges; an appeal against a closure is for a senior moderator."""
         appeal = self._appeal(item)
-        if appeal is not None and appeal.penalty.moderator_id == reviewer.pk:
-            return str(_("You took the action under appeal: someone else must judge the appeal."))
-        return ""
+        return str(appeals.judge_refusal(appeal.penalty, reviewer)) if appeal is not None else ""
 
     def options(self, *, item, obj, reviewer):
         if self.conflict(item=item, reviewer=reviewer):

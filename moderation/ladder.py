@@ -230,6 +230,9 @@ def penalty_overturn(*, penalty: Penalty, actor, reason: str = "") -> Penalty:
         penalty = Penalty.objects.select_for_update(of=("self",)).select_related("user").get(pk=penalty.pk)
         if penalty.status == PenaltyStatus.OVERTURNED:
             return penalty  # idempotent: a repeat changes nothing
+        # Only a senior moderator may close an account, so only a senior moderator may undo a closure.
+        if penalty.action >= Rung.CLOSE and actor is not None and not may_close(actor):
+            raise PenaltyError(_("Only a senior moderator may undo a closure."))
         penalty.transition(to=PenaltyStatus.OVERTURNED)
         penalty.overturned_at = now
         penalty.overturned_by = actor

@@ -28,6 +28,8 @@ class DecisionOption:
     # (code, label) pairs; when given, one must be chosen.
     reasons: tuple[tuple[str, Any], ...] = ()
     note_required: bool = False
+    # The error shown when a required note is missing (default: "Write a note for this decision.").
+    note_required_message: Any = ""
     # Only members of these groups may take this decision (e.g. closing needs "senior moderator").
     groups: tuple[str, ...] = ()
 

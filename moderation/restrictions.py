@@ -21,7 +21,7 @@ _RESTRICTED = frozenset({Action.POST_MOMENT, Action.COMMENT, Action.PUBLISH_ARTI
 # Suspended: nothing new and nothing edited. Still open: reporting (someone frozen may still see
 # abuse), identity verification (a compliance step, not content) and, outside the policy, appeals.
 _SUSPENDED = _RESTRICTED | frozenset({
-    Action.EDIT_CONTENT, Action.EDIT_PROFILE, Action.ADD_FRIEND, Action.VOUCH,
+    Action.EDIT_CONTENT, Action.EDIT_PROFILE, Action.ADD_FRIEND, Action.CHANGE_FRIENDS, Action.VOUCH,
     Action.REGISTER_PUBLIC_ACCOUNT, Action.APPLY_QUALIFICATION,
 })
 

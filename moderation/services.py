@@ -218,7 +218,7 @@ def _decide_locked(item: ReviewItem, reviewer, *, decision: str, reason_code: st
     if option.reasons and reason_code not in {code for code, _label in option.reasons}:
         raise QueueError(_("Choose a reason."))
     if option.note_required and not note.strip():
-        raise QueueError(_("Write a note for this decision."))
+        raise QueueError(str(option.note_required_message or _("Write a note for this decision.")))
     extra = dict(extra or {})
     errors = kind.clean_extra(item=item, obj=obj, reviewer=reviewer, decision=decision, extra=extra)
     if errors:

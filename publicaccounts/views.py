@@ -1,6 +1,5 @@
 """Thin views: fetch with a permission check (404 otherwise), call one service, redirect or render."""
 
-from allauth.account.internal.flows.login import get_authentication_records
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import policy
-from accounts.middleware import needs_staff_mfa
 from accounts.policy import Action
+from accounts.staff import staff_mfa_required
 from accounts.views import handle_validation_error
 from core.watermark import watermark, watermark_text
 from moderation import audit
@@ -272,18 +271,10 @@ def qualification_apply(request, handle: str):
                   status=400 if form.errors else 200)
 
 
-def _passed_mfa(request) -> bool:
-    # The MFA middleware guards /review/ and /admin/ only; a licence scan is as sensitive as any staff page.
-    if not needs_staff_mfa(request.user):
-        return False
-    return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
-
-
 @require_safe
+@staff_mfa_required
 def qualification_scan(request, pk: int):
     """The scan, watermarked, for the compliance officer holding the claim; every view is audited. 404 otherwise."""
-    if not request.user.is_authenticated or not _passed_mfa(request):
-        raise Http404
     found = selectors.scan_for_reviewer(reviewer=request.user, pk=pk)
     if found is None:
         raise Http404

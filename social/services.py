@@ -15,7 +15,6 @@ from accounts.models import User
 from accounts.notifications import notify
 from accounts.policy import Action
 from core.images import ProcessedImage
-from moderation import restrictions
 from moderation.models import Penalty, PenaltyStatus
 from moderation.selectors import user_is_closed
 
@@ -54,19 +53,16 @@ def _in_language_of(user: User):
 
 
 def friends_change_decision(user: User) -> policy.Decision:
-    """Whether `user` may undo a relation now (decline, withdraw, unfriend): only the penalties are asked.
+    """Whether `user` may undo a relation now (decline, withdraw, unfriend), as accounts.policy answers.
 
     Not the level: someone whose level dropped may still leave a friendship. But a suspended account
-    changes nothing, its friends included (DOMAIN.md §4), so the penalties that refuse ADD_FRIEND refuse this too.
+    changes nothing, its friends included (DOMAIN.md §4), nor does one waiting to be deleted or an inactive one.
     """
-    decision = restrictions.user_rule(user, Action.ADD_FRIEND)
-    return decision if decision is not None and not decision.allowed else policy.ALLOWED
+    return policy.check(user, Action.CHANGE_FRIENDS)
 
 
 def _require_friends_unfrozen(user: User) -> None:
-    decision = friends_change_decision(user)
-    if not decision.allowed:
-        raise policy.PolicyDenied(decision)
+    policy.require(user, Action.CHANGE_FRIENDS)
 
 
 # --- Friends -----------------------------------------------------------------

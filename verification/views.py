@@ -1,6 +1,5 @@
 """Thin views: fetch with a permission check (404 otherwise), call one service, redirect or render."""
 
-from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
@@ -12,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import policy
-from accounts.middleware import needs_staff_mfa
 from accounts.models import Level
 from accounts.policy import Action
+from accounts.staff import staff_mfa_required
 from accounts.views import handle_validation_error
 from core.watermark import watermark, watermark_text
 from moderation import audit
@@ -117,18 +116,10 @@ def thumb(request, pk: int, side: int):
     return _private_response(handle, image.content_type)
 
 
-def _passed_mfa(request) -> bool:
-    # The MFA middleware guards /review/ and /admin/ only; these images are as sensitive as any staff page.
-    if not needs_staff_mfa(request.user):
-        return False
-    return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
-
-
 @require_safe
+@staff_mfa_required
 def reviewer_image(request, pk: int, side: int):
     """The full image, watermarked for the reviewer holding the claim; every view is audited. 404 otherwise."""
-    if not request.user.is_authenticated or not _passed_mfa(request):
-        raise Http404
     found = selectors.image_for_reviewer(reviewer=request.user, submission_pk=pk, side=side)
     if found is None:
         raise Http404

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
@@ -35,6 +36,8 @@ from .vouch_services import (
 )
 
 APPROVE, REJECT, DOCUMENT, UPHOLD, FALSE_IDENTITY = "approve", "reject", "document", "uphold", "false_identity"
+# A case is in review only because it was flagged: approving it anyway is explained in writing.
+APPROVE_NOTE_REQUIRED = gettext_lazy("This case was flagged: write why you approve it despite the flags.")
 
 
 def confirmed_count(case: VouchCase) -> int:
@@ -78,6 +81,8 @@ def vouch_case_decide(*, case: VouchCase, reviewer: User, decision: str, note: s
         if case.status != VouchCaseStatus.REVIEW:
             raise QueueError(_("This vouch case is no longer waiting for review."))
         if decision == APPROVE:
+            if not (note or "").strip():
+                raise QueueError(str(APPROVE_NOTE_REQUIRED))
             if confirmed_count(case) < settings.VOUCH_REQUIRED:
                 raise QueueError(_("Fewer than %(n)d friends confirmed: this case cannot be approved.")
                                  % {"n": settings.VOUCH_REQUIRED})

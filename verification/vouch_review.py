@@ -32,7 +32,9 @@ FLAG_TEXTS = {
 }
 
 DECISIONS = (
-    DecisionOption(accountability.APPROVE, _("Approve: verify the identity (level 2)")),
+    # A case reaches review only when it was flagged: approving it anyway needs the reason, in writing.
+    DecisionOption(accountability.APPROVE, _("Approve: verify the identity (level 2)"), note_required=True,
+                   note_required_message=accountability.APPROVE_NOTE_REQUIRED),
     DecisionOption(accountability.REJECT, _("Reject")),
     DecisionOption(accountability.DOCUMENT, _("Ask for an identity document instead")),
     DecisionOption(accountability.UPHOLD, _("Uphold: the identity stays verified")),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.policy import Action
+from accounts.staff import staff_mfa_required
 from accounts.utils import client_ip
 from accounts.views import handle_validation_error
 from moderation.services import QueueError
@@ -31,7 +32,6 @@ from moderation.services import QueueError
 from . import vouch_accountability as accountability
 from . import vouch_selectors as selectors
 from . import vouch_services as services
-from .views import _passed_mfa
 from .vouch_forms import VouchCaseForm, VouchConfirmForm
 from .vouch_models import VouchCase, VouchCaseStatus
 
@@ -202,9 +202,10 @@ def vouch_request_decline(request, pk: int):
 # --- Staff ---------------------------------------------------------------------------
 
 @login_required
+@staff_mfa_required
 def vouch_mark_false(request, pk: int):
     """Staff (moderators, with MFA) mark a granted vouched identity false; 404 for everyone else."""
-    if not _passed_mfa(request) or not accountability.may_mark_false(request.user):
+    if not accountability.may_mark_false(request.user):
         raise Http404
     case = selectors.vouch_case_for_review(pk)
     if case is None:

@@ -11,6 +11,7 @@ TABLE = [
     (Action.POST_MOMENT, [False, True, True]),
     (Action.COMMENT, [False, True, True]),
     (Action.ADD_FRIEND, [False, True, True]),
+    (Action.CHANGE_FRIENDS, [True, True, True]),
     (Action.REPORT, [False, True, True]),
     (Action.EDIT_PROFILE, [True, True, True]),
     (Action.START_VERIFICATION, [True, True, True]),

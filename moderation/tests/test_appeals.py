@@ -117,7 +117,7 @@ def test_upheld_appeal_undoes_exactly_that_action(moderator, other_moderator, co
     assert {"penalty.overturn", "appeal.uphold"} <= set(AuditEntry.objects.values_list("action", flat=True))
 
 
-def test_upheld_closure_reopens_the_account_lifts_the_ban_and_runs_the_hook(senior, other_moderator):
+def test_upheld_closure_reopens_the_account_lifts_the_ban_and_runs_the_hook(senior):
     from accounts.services import identity_store
 
     user = Level2UserFactory()
@@ -132,7 +132,8 @@ def test_upheld_closure_reopens_the_account_lifts_the_ban_and_runs_the_hook(seni
 
     hooks.on_user_reopened.connect(reopen)
     try:
-        _decide(_appeal(penalty), other_moderator, "uphold")
+        # Judged by another senior moderator: a closure is undone only by one (test_closure_appeals.py).
+        _decide(_appeal(penalty), make_moderator("moderator", "senior moderator"), "uphold")
     finally:
         hooks.on_user_reopened.disconnect(reopen)
     assert reopened == [user.pk]

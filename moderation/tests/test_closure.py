@@ -90,8 +90,8 @@ def test_an_open_account_is_not_gated_and_its_closed_page_sends_to_status(client
     assert client.get("/me/closed/")["Location"] == reverse("moderation_public:status")
 
 
-def test_lifting_the_closure_opens_the_account_again(closed_client, closed_user, moderator):
-    ladder.penalty_overturn(penalty=closed_user.penalties.get(), actor=moderator)
+def test_lifting_the_closure_opens_the_account_again(closed_client, closed_user, senior):
+    ladder.penalty_overturn(penalty=closed_user.penalties.get(), actor=senior)
     assert closed_client.get("/").status_code == 200
 
 
@@ -127,14 +127,14 @@ def test_closing_bans_the_identity_for_a_period(senior):
         assert policy.identity_allowed(fingerprint)
 
 
-def test_rejected_identities_are_not_banned_and_overturning_lifts_the_ban(senior, other_moderator):
+def test_rejected_identities_are_not_banned_and_overturning_lifts_the_ban(senior):
     user = Level2UserFactory()
     kept = _identity(user).fingerprint
     rejected = _identity(user, "110105199003071001")
     RealIdentity.objects.filter(pk=rejected.pk).update(status="rejected")
     penalty = apply_rung(user, Rung.CLOSE, moderator=senior)
     assert not policy.identity_allowed(kept) and policy.identity_allowed(rejected.fingerprint)
-    ladder.penalty_overturn(penalty=penalty, actor=other_moderator)
+    ladder.penalty_overturn(penalty=penalty, actor=senior)
     assert policy.identity_allowed(kept)
 
 

@@ -27,6 +27,7 @@ EFFECTS = {
     Action.EDIT_CONTENT: {S, C},
     Action.EDIT_PROFILE: {S, C},
     Action.ADD_FRIEND: {S, C},
+    Action.CHANGE_FRIENDS: {S, C},
     Action.VOUCH: {S, C},
     Action.REGISTER_PUBLIC_ACCOUNT: {S, C},
     Action.APPLY_QUALIFICATION: {S, C},

@@ -35,6 +35,12 @@ def senior(db):
     return in_group(in_group(Level2UserFactory(), "moderator"), "senior moderator")
 
 
+@pytest.fixture
+def senior_judge(db):
+    """A second senior moderator: only a senior moderator undoes a closure."""
+    return in_group(in_group(Level2UserFactory(), "moderator"), "senior moderator")
+
+
 def penalise(rung, *, moderator, user=None, account=None, days: int = 7, **kwargs):
     """penalty_apply() on a user or on one public account, with the usual arguments."""
     if rung == Rung.CLOSE and account is None:
@@ -300,7 +306,7 @@ def test_removed_articles_and_closed_owners_cost_no_extra_query(client, owner, m
 # --- Closures --------------------------------------------------------------------------------
 
 def test_closing_the_owner_closes_their_live_public_accounts_and_reopening_restores_only_those(client, owner, senior,
-                                                                                               judge):
+                                                                                               senior_judge):
     active, suspended = make_account(owner), make_account(owner, status=AccountStatus.SUSPENDED)
     pending = make_account(owner, status=AccountStatus.PENDING_REVIEW)
     closed_alone = make_account(owner)
@@ -320,7 +326,7 @@ def test_closing_the_owner_closes_their_live_public_accounts_and_reopening_resto
     with pytest.raises(policy.PolicyDenied):
         publish(fresh(active))
 
-    uphold(closure, judge=judge)
+    uphold(closure, judge=senior_judge)
     # Each account as it was; the one closed by its own penalty stays closed.
     assert [_status(a) for a in (active, suspended, pending, closed_alone)] == [
         AccountStatus.ACTIVE, AccountStatus.SUSPENDED, AccountStatus.PENDING_REVIEW, AccountStatus.CLOSED]
@@ -330,18 +336,18 @@ def test_closing_the_owner_closes_their_live_public_accounts_and_reopening_resto
     reopened = PublicAccount.objects.get(pk=active.pk)
     assert reopened.closed_by_penalty is None and reopened.status_before_closure == ""
 
-    uphold(own_closure, judge=judge)
+    uphold(own_closure, judge=senior_judge)
     assert _status(closed_alone) == AccountStatus.ACTIVE
 
 
-def test_an_account_held_by_two_closures_reopens_only_when_both_are_overturned(owner, senior, judge):
+def test_an_account_held_by_two_closures_reopens_only_when_both_are_overturned(owner, senior, senior_judge):
     account = make_account(owner)
     by_owner = penalise(Rung.CLOSE, moderator=senior, user=owner)
     by_account = penalise(Rung.CLOSE, moderator=senior, account=account)
-    ladder.penalty_overturn(penalty=by_owner, actor=judge)
+    ladder.penalty_overturn(penalty=by_owner, actor=senior_judge)
     stored = PublicAccount.objects.get(pk=account.pk)
     assert stored.status == AccountStatus.CLOSED and stored.closed_by_penalty == by_account
-    ladder.penalty_overturn(penalty=by_account, actor=judge)
+    ladder.penalty_overturn(penalty=by_account, actor=senior_judge)
     assert _status(account) == AccountStatus.ACTIVE
 
 

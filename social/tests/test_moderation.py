@@ -42,6 +42,12 @@ def senior(db):
 
 
 @pytest.fixture
+def senior_judge(db):
+    """A second senior moderator: only a senior moderator judges an appeal against a closure."""
+    return make_moderator("moderator", "senior moderator")
+
+
+@pytest.fixture
 def pictured_moment(friend_pair, processed_png):
     """A moment with one real picture (in private storage) by the first of a pair of friends."""
     author, _friend = friend_pair
@@ -188,7 +194,8 @@ def test_comment_removal_and_restore(client, friend_pair, moderator, judge):
 
 # --- Closed accounts -------------------------------------------------------------------------
 
-def test_a_closed_users_content_is_hidden_everywhere_and_comes_back_when_reopened(client, friend_pair, senior, judge):
+def test_a_closed_users_content_is_hidden_everywhere_and_comes_back_when_reopened(client, friend_pair, senior,
+                                                                                 senior_judge):
     author, friend = friend_pair
     moment = MomentFactory(author=author, text="moment of the closed author")
     friends_moment = MomentFactory(author=friend, text="moment of the friend")
@@ -204,7 +211,7 @@ def test_a_closed_users_content_is_hidden_everywhere_and_comes_back_when_reopene
     assert author not in client.get("/friends/").context["page"].object_list
     assert client.get(f"/report/moment/{moment.pk}/").status_code == 404
 
-    appeal_upheld(closure, judge=judge)
+    appeal_upheld(closure, judge=senior_judge)
     html = client.get("/").content.decode()
     assert "moment of the closed author" in html and "comment of the closed author" in html
     assert client.get(f"/u/{author.pk}/").status_code == 200

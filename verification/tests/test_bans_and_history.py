@@ -236,13 +236,15 @@ def test_a_ban_stops_a_vouch_case_from_being_granted(moderator):
         applicant.refresh_from_db()
         assert applicant.level == Level.INDIRECT
         with pytest.raises(QueueError) as refused:
-            vouch_accountability.vouch_case_decide(case=case, reviewer=moderator, decision="approve")
+            vouch_accountability.vouch_case_decide(case=case, reviewer=moderator, decision="approve",
+                                                   note="Checked by phone.")
         assert "may not be approved" in str(refused.value)
         with pytest.raises(vouch_services.IdentityRefused):
             vouch_services.case_grant(vouch_services.lock_case(case), actor=moderator)
     finally:
         policy.unregister_identity_check(ban)
     # Without the ban the moderator may approve it.
-    vouch_accountability.vouch_case_decide(case=case, reviewer=moderator, decision="approve")
+    vouch_accountability.vouch_case_decide(case=case, reviewer=moderator, decision="approve",
+                                           note="Checked by phone.")
     case.refresh_from_db()
     assert case.status == VouchCaseStatus.GRANTED

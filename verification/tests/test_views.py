@@ -377,8 +377,9 @@ def test_nobody_else_sees_the_full_images(client, pending, moderator, other_mode
     mfa_login(client, superuser)
     assert client.get(url).status_code == 404  # even a superuser, without the claim
     holder = Client()
-    holder.force_login(moderator)  # the claim holder, but this session did not pass MFA
-    assert holder.get(url).status_code == 404
+    holder.force_login(moderator)  # the claim holder, but this session did not pass MFA: sent to pass it
+    response = holder.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/reauthenticate/")
     assert not AuditEntry.objects.filter(action="document.image_view").exists()
 
 

@@ -303,7 +303,8 @@ def test_the_cap_of_accounts_per_identity_holds_at_granting():
     assert case.status == VouchCaseStatus.REVIEW
     from moderation.services import QueueError
 
-    with pytest.raises(QueueError):
-        accountability.vouch_case_decide(case=case, reviewer=holder, decision=accountability.APPROVE)
+    with pytest.raises(QueueError, match="most accounts allowed"):
+        accountability.vouch_case_decide(case=case, reviewer=holder, decision=accountability.APPROVE,
+                                         note="Approving despite the flags.")
     applicant.refresh_from_db()
     assert applicant.level == Level.INDIRECT
