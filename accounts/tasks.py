@@ -9,6 +9,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.crypto import decrypt_str
+
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_email(*, notification_id: int) -> None:
