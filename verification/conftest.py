@@ -7,10 +7,9 @@ from django.contrib.auth.models import Group
 from accounts.tests.factories import Level2UserFactory
 from moderation import services as queue
 from moderation.models import ReviewItem
-from verification import services
-from verification.models import DocumentKind
-
-from .utils import BACK, FRONT, PASSPORT_NUMBER, PHOTO_PAGE, as_upload, resident_id
+from verification.documents import services
+from verification.documents.models import DocumentKind
+from verification.tests.utils import BACK, FRONT, PASSPORT_NUMBER, PHOTO_PAGE, as_upload, resident_id
 
 
 @pytest.fixture(autouse=True)

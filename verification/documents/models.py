@@ -291,14 +291,3 @@ def _deleted_submission_leaves_the_queue(sender, instance: DocumentSubmission, *
     from moderation.services import review_item_withdraw
 
     review_item_withdraw(target=instance, kind="document", actor=None, reason="the submission was deleted")
-
-
-# Vouching lives in its own module; imported here so Django finds its models.
-from .vouch_models import (  # noqa: E402, F401
-    OPEN_CASE_STATUSES,
-    VouchCase,
-    VouchCaseStatus,
-    VoucherStrike,
-    VouchRequest,
-    VouchRequestStatus,
-)

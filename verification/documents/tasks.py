@@ -1,9 +1,14 @@
-"""Thin, idempotent tasks: take ids, re-fetch, return quietly if gone or done."""
+"""Thin, idempotent tasks: take ids, re-fetch, return quietly if gone or done.
+
+Each keeps the name it had before the app was split into rooms (`verification.tasks.*`): the beat
+schedule and messages already queued find it by that name.
+"""
 
 from celery import shared_task
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(name="verification.tasks.process_submission_images", acks_late=True, autoretry_for=(OSError,),
+             retry_backoff=True, max_retries=5)
 def process_submission_images(*, submission_id: int) -> None:
     """Check the stored uploads of a submission and put it in the review queue (or fail it)."""
     from .services import submission_process_images
@@ -11,7 +16,7 @@ def process_submission_images(*, submission_id: int) -> None:
     submission_process_images(submission_id=submission_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="verification.tasks.purge_decided_documents", acks_late=True)
 def purge_decided_documents() -> int:
     """Hourly (beat): delete document images DOCUMENT_PURGE_DAYS after the decision."""
     from .services import documents_purge_decided
@@ -19,7 +24,7 @@ def purge_decided_documents() -> int:
     return documents_purge_decided()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="verification.tasks.process_stuck_submissions", acks_late=True)
 def process_stuck_submissions() -> int:
     """Enqueue the image task again for submissions whose task was lost (needs a beat entry to run)."""
     from .services import submissions_stuck_ids
@@ -28,12 +33,3 @@ def process_stuck_submissions() -> int:
     for submission_id in ids:
         process_submission_images.delay(submission_id=submission_id)
     return len(ids)
-
-
-@shared_task(acks_late=True)
-def vouch_cases_tick() -> dict:
-    """Every 5 minutes (beat): expire old vouch requests, end cases that cannot finish, grant after the window."""
-    from .vouch_services import vouch_cases_tick as tick
-
-    # Each case is handled in its own transaction and only when still due, so a re-run changes nothing.
-    return tick()

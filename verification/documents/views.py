@@ -13,28 +13,15 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import policy
 from accounts.middleware import needs_staff_mfa
-from accounts.models import Level
 from accounts.policy import Action
 from accounts.views import handle_validation_error
 from core.watermark import watermark, watermark_text
 from moderation import audit
 from moderation.services import review_item_touch
 
-from . import selectors, services, vouch_selectors
+from . import selectors, services
 from .forms import DocumentKindChoiceForm, DocumentSubmissionForm
 from .models import DocumentSubmission
-
-
-@login_required
-@require_safe
-def hub(request):
-    """The user's level, what each level unlocks, the ways up and the state of their document and vouch cases."""
-    return render(request, "verification/hub.html", {
-        "levels": Level,
-        "submission": selectors.submission_latest_for(request.user),
-        "vouch_case": vouch_selectors.vouch_case_latest_for(request.user),
-        "vouch_requests_waiting": vouch_selectors.vouch_requests_pending_count(request.user),
-    })
 
 
 def _document_page(request, context: dict, status: int = 200):

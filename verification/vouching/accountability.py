@@ -19,9 +19,9 @@ from moderation import audit, ladder, registry
 from moderation.models import ItemStatus, Penalty, ReviewItem, Rule, Rung
 from moderation.services import QueueError, review_item_open
 
-from . import vouch_selectors as selectors
-from .vouch_models import StrikeReason, VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest, VouchRequestStatus
-from .vouch_services import (
+from . import selectors
+from .models import StrikeReason, VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest, VouchRequestStatus
+from .services import (
     REVIEW_KIND,
     CapReached,
     IdentityRefused,

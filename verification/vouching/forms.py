@@ -5,10 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import normalise_name
-
-from . import selectors
-from .models import DocumentKind
-from .numbers import number_validate
+from verification.documents import selectors
+from verification.documents.models import DocumentKind
+from verification.documents.numbers import number_validate
 
 
 class VouchCaseForm(forms.Form):

@@ -184,7 +184,7 @@ class VoucherStrike(models.Model):
 
     Each comes with a warning on the enforcement ladder (a moderation Penalty and Strike):
     `moderation_ref` is "penalty:<id>", and `lifted_at` is set when an appeal of that penalty is
-    upheld (vouch_accountability.voucher_strikes_lift, on moderation's on_penalty_overturned hook).
+    upheld (accountability.voucher_strikes_lift, on moderation's on_penalty_overturned hook).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="voucher_strikes")

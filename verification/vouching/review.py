@@ -8,11 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from moderation.registry import DecisionOption, ReviewKind
 from moderation.services import QueueError
-from verification.selectors import identities_sharing_fingerprint
+from verification.documents.selectors import identities_sharing_fingerprint
 
-from . import vouch_accountability as accountability
-from . import vouch_selectors as selectors
-from .vouch_models import VouchCaseStatus, VouchRequestStatus
+from . import accountability, selectors
+from .models import VouchCaseStatus, VouchRequestStatus
 
 # Flags are stored in English (a record); the page shows them translated by their code.
 FLAG_TEXTS = {

@@ -23,7 +23,7 @@ from moderation.models import ItemStatus, ReviewItem
 from moderation.selectors import closed_user_ids
 from social.selectors import friends_of
 
-from .vouch_models import (
+from .models import (
     OPEN_CASE_STATUSES,
     VouchCase,
     VouchCaseStatus,

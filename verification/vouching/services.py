@@ -2,7 +2,7 @@
 
 Every change locks what it changes (queue items first, then the case, then users: the order the
 review queue takes them in), checks, changes, and records in the audit log in one transaction.
-Decisions by moderators and the false-identity cascade live in vouch_accountability.py.
+Decisions by moderators and the false-identity cascade live in accountability.py.
 """
 
 import ipaddress
@@ -28,13 +28,13 @@ from core import crypto
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
 from moderation.services import review_item_open
+from verification.documents import selectors as document_selectors
+from verification.documents.models import DocumentKind
+from verification.documents.numbers import number_validate
+from verification.documents.services import _lock_fingerprint, confirmed_accounts_elsewhere  # the same cap, same lock
 
-from . import selectors as document_selectors
-from . import vouch_selectors as selectors
-from .models import DocumentKind
-from .numbers import number_validate
-from .services import _lock_fingerprint, confirmed_accounts_elsewhere  # the document path's cap, same lock
-from .vouch_models import VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest, VouchRequestStatus
+from . import selectors
+from .models import VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest, VouchRequestStatus
 
 REVIEW_KIND = selectors.REVIEW_KIND
 # Asking every friend at once would notify people who cannot all be needed; twice the quorum leaves room for a no.

@@ -27,13 +27,11 @@ from accounts.policy import Action
 from accounts.utils import client_ip
 from accounts.views import handle_validation_error
 from moderation.services import QueueError
+from verification.documents.views import _passed_mfa
 
-from . import vouch_accountability as accountability
-from . import vouch_selectors as selectors
-from . import vouch_services as services
-from .views import _passed_mfa
-from .vouch_forms import VouchCaseForm, VouchConfirmForm
-from .vouch_models import VouchCase, VouchCaseStatus
+from . import accountability, selectors, services
+from .forms import VouchCaseForm, VouchConfirmForm
+from .models import VouchCase, VouchCaseStatus
 
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 60 * 60
 

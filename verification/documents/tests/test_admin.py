@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from verification.models import DocumentKind
-
-from .utils import resident_id
+from verification.documents.models import DocumentKind
+from verification.tests.utils import resident_id
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,10 @@ from core.testing import race
 from moderation import services as queue
 from moderation.models import ItemStatus
 from moderation.services import QueueError
-from verification import services
-from verification.models import DocumentKind, DocumentSubmission, SubmissionStatus
-
-from .conftest import item_of, make_moderator
-from .utils import fresh, resident_id
+from verification.conftest import item_of, make_moderator
+from verification.documents import services
+from verification.documents.models import DocumentKind, DocumentSubmission, SubmissionStatus
+from verification.tests.utils import fresh, resident_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -4,9 +4,9 @@ import pytest
 from stdnum.cn import ric
 
 from accounts.tests.factories import Level1UserFactory
-from verification.demo import DEMO_ID_NUMBER, load_demo_verification
-from verification.models import DocumentSubmission, SubmissionStatus
-from verification.selectors import review_item_for
+from verification.documents.demo import DEMO_ID_NUMBER, load_demo_verification
+from verification.documents.models import DocumentSubmission, SubmissionStatus
+from verification.documents.selectors import review_item_for
 
 pytestmark = pytest.mark.django_db
 

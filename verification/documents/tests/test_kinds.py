@@ -4,10 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from verification.models import DocumentKind, NumberFormat
-from verification.numbers import age_on, number_validate
-
-from .utils import birth_years_ago, resident_id
+from verification.documents.models import DocumentKind, NumberFormat
+from verification.documents.numbers import age_on, number_validate
+from verification.tests.utils import birth_years_ago, resident_id
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from accounts.models import IdentityStatus
 from accounts.tests.factories import Level1UserFactory
-from verification import services, tasks
-from verification.models import DocumentImage, SubmissionStatus
-
-from .utils import BACK, FRONT, fresh, private_files, resident_id, upload
+from verification.documents import services, tasks
+from verification.documents.models import DocumentImage, SubmissionStatus
+from verification.tests.utils import BACK, FRONT, fresh, private_files, resident_id, upload
 
 pytestmark = pytest.mark.django_db
 

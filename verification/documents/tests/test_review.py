@@ -11,11 +11,10 @@ from moderation import registry
 from moderation import services as queue
 from moderation.models import AuditEntry, ItemStatus
 from moderation.services import QueueError
-from verification import selectors, services
-from verification.models import REJECT_TEXTS, RejectReason, ResubmitReason, SubmissionStatus
-
-from .conftest import claim, make_moderator
-from .utils import fresh, resident_id
+from verification.conftest import claim, make_moderator
+from verification.documents import selectors, services
+from verification.documents.models import REJECT_TEXTS, RejectReason, ResubmitReason, SubmissionStatus
+from verification.tests.utils import fresh, resident_id
 
 pytestmark = pytest.mark.django_db
 

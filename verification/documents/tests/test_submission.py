@@ -14,16 +14,9 @@ from accounts.policy import PolicyDenied
 from accounts.services import identity_fingerprint
 from accounts.tests.factories import Level1UserFactory, UserFactory
 from moderation.models import AuditEntry, ItemStatus, ReviewItem
-from verification import selectors, services, tasks
-from verification.models import (
-    DocumentImage,
-    DocumentKind,
-    DocumentSubmission,
-    InvalidTransition,
-    SubmissionStatus,
-)
-
-from .utils import BACK, FRONT, UPLOADS, private_files, resident_id, upload
+from verification.documents import selectors, services, tasks
+from verification.documents.models import DocumentImage, DocumentKind, DocumentSubmission, InvalidTransition, SubmissionStatus
+from verification.tests.utils import BACK, FRONT, UPLOADS, private_files, resident_id, upload
 
 pytestmark = pytest.mark.django_db
 

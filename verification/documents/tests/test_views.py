@@ -12,10 +12,9 @@ from accounts.tests.factories import Level1UserFactory, UserFactory
 from conftest import mfa_login
 from core.testing import upload_manifest
 from moderation.models import AuditEntry, ItemStatus, ReviewItem
-from verification.models import DocumentSubmission, SubmissionStatus
-
-from .conftest import claim, item_of
-from .utils import BACK, FRONT, PASSPORT_NUMBER, UPLOADS, fresh, private_files, resident_id, upload
+from verification.conftest import claim, item_of
+from verification.documents.models import DocumentSubmission, SubmissionStatus
+from verification.tests.utils import BACK, FRONT, PASSPORT_NUMBER, UPLOADS, fresh, private_files, resident_id, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +184,7 @@ def test_refused_number_keeps_what_was_typed(client, level1_user):
 
 
 def test_under_14_is_told_a_guardian_must_apply(client, level1_user):
-    from .utils import birth_years_ago
+    from verification.tests.utils import birth_years_ago
 
     client.force_login(level1_user)
     young = resident_id(birth=birth_years_ago(10))
@@ -203,7 +202,7 @@ def test_a_rejected_image_is_refused_on_the_form(client, pending, moderator, dec
 
 
 def test_the_service_refusal_shows_on_the_form(client, level1_user, settings, submit):
-    from verification import services
+    from verification.documents import services
 
     settings.DOCUMENT_MAX_SUBMISSIONS = 1
     services.submission_withdraw(submission=submit(level1_user), actor=level1_user)

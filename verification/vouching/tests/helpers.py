@@ -10,10 +10,10 @@ from accounts.tests.factories import Level1UserFactory, Level2UserFactory
 from moderation.models import ReviewItem
 from social.models import Friendship
 from social.tests.factories import make_friends
-from verification import vouch_services
-from verification.models import DocumentKind, VouchCase, VouchRequest
-
-from .utils import resident_id
+from verification.documents.models import DocumentKind
+from verification.tests.utils import resident_id
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCase, VouchRequest
 
 _seq = iter(range(100, 1000))
 

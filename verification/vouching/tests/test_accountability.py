@@ -11,14 +11,13 @@ from accounts.models import IdentityStatus, Level, LevelSource, Notification, Re
 from moderation import services as queue
 from moderation.models import AuditEntry, ItemStatus, ReviewItem
 from moderation.services import QueueError
-from verification import vouch_accountability as accountability
-from verification import vouch_services
-from verification.models import VouchCaseStatus, VoucherStrike, VouchRequest
-from verification.tasks import vouch_cases_tick
-from verification.vouch_selectors import voucher_eligibility
-
-from .conftest import make_moderator
-from .vouch_helpers import (
+from verification.conftest import make_moderator
+from verification.vouching import accountability
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCaseStatus, VoucherStrike, VouchRequest
+from verification.vouching.selectors import voucher_eligibility
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import (
     befriend,
     circle,
     confirm,

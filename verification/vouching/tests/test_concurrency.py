@@ -7,12 +7,11 @@ import pytest
 import time_machine
 
 from accounts.models import Level, Notification
+from core.testing import race
 from moderation.models import AuditEntry, ReviewItem
-from verification import vouch_services
-from verification.models import VouchCaseStatus, VouchRequest
-
-from .test_concurrency import race
-from .vouch_helpers import circle, confirm, confirm_all, request_of, start_case
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCaseStatus, VouchRequest
+from verification.vouching.tests.helpers import circle, confirm, confirm_all, request_of, start_case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

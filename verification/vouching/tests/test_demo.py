@@ -3,16 +3,16 @@
 import pytest
 
 from accounts.models import Level, LevelSource, User
-from verification.demo import VOUCH_DEMO_VOUCHERS, load_demo_vouching
-from verification.models import VouchCase, VouchCaseStatus
-from verification.vouch_selectors import review_item_for_case, voucher_eligibility
+from verification.vouching.demo import VOUCH_DEMO_VOUCHERS, load_demo_vouching
+from verification.vouching.models import VouchCase, VouchCaseStatus
+from verification.vouching.selectors import review_item_for_case, voucher_eligibility
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_vouching_is_ready_to_use_and_idempotent():
-    load_demo_vouching()
-    load_demo_vouching()
+    load_demo_vouching(password="Demo-pass-2026")
+    load_demo_vouching(password="Demo-pass-2026")
     applicant = User.objects.get(email="vouchee@demo.local")
     assert applicant.level == Level.INDIRECT and applicant.check_password("Demo-pass-2026")
     rows = {row.user.email: row for row in voucher_eligibility(applicant)}

@@ -12,11 +12,10 @@ from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity
 from accounts.policy import Action, Decision
 from accounts.tests.factories import Level1UserFactory, UserFactory
-from verification import vouch_services
-from verification.models import VouchCaseStatus, VoucherStrike
-from verification.vouch_selectors import voucher_eligibility
-
-from .vouch_helpers import (
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCaseStatus, VoucherStrike
+from verification.vouching.selectors import voucher_eligibility
+from verification.vouching.tests.helpers import (
     befriend,
     circle,
     confirm,
@@ -288,7 +287,7 @@ def test_the_case_being_confirmed_does_not_count_against_its_voucher():
 
 
 def test_the_cap_of_accounts_per_identity_holds_at_granting():
-    from verification import vouch_accountability as accountability
+    from verification.vouching import accountability
 
     number = unique_id_number()
     holder = Level1UserFactory()

@@ -9,12 +9,10 @@ from django.utils import timezone
 
 from accounts.models import IdentityStatus, Level, LevelSource, Notification
 from moderation.models import AuditEntry
-from verification import vouch_services
-from verification.models import VouchCase, VouchCaseStatus, VouchRequest, VouchRequestStatus
-from verification.tasks import vouch_cases_tick
-from verification.vouch_models import VouchTransitionError
-
-from .vouch_helpers import circle, confirm, confirm_all, make_voucher, request_of, start_case
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCase, VouchCaseStatus, VouchRequest, VouchRequestStatus, VouchTransitionError
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import circle, confirm, confirm_all, make_voucher, request_of, start_case
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,12 @@ from accounts.models import IdentityStatus, Level, LevelSource, Notification, Re
 from moderation import services as queue
 from moderation.models import ItemStatus
 from moderation.services import QueueError
-from verification import vouch_services
-from verification.models import VouchCaseStatus, VouchRequestStatus
-from verification.tasks import vouch_cases_tick
-from verification.vouch_selectors import vouch_ring_pairs
-
-from .conftest import make_moderator
-from .vouch_helpers import (
+from verification.conftest import make_moderator
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCaseStatus, VouchRequestStatus
+from verification.vouching.selectors import vouch_ring_pairs
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import (
     befriend,
     circle,
     confirm,
@@ -83,7 +82,7 @@ def test_the_applicant_who_vouched_for_a_voucher_is_a_ring():
     # Earlier the applicant (then verified by document) vouched for vouchers[0].
     pairs = vouch_ring_pairs(applicant_id=applicant.pk, voucher_ids=[v.pk for v in vouchers])
     assert pairs == []
-    from verification.models import VouchCase, VouchRequest
+    from verification.vouching.models import VouchCase, VouchRequest
 
     old = VouchCase.objects.create(applicant=vouchers[0], identity=RealIdentity.objects.create(
         user=vouchers[0], real_name="x", document_type="resident_id", document_number="x", fingerprint="f"),
@@ -95,7 +94,7 @@ def test_the_applicant_who_vouched_for_a_voucher_is_a_ring():
 
 
 def _kind():
-    from verification.models import DocumentKind
+    from verification.documents.models import DocumentKind
 
     return DocumentKind.objects.get(code="resident_id")
 

@@ -12,13 +12,12 @@ from moderation import appeals, ladder, selectors
 from moderation.models import AppealStatus, AuditEntry, Penalty, PenaltyStatus, Rule, Rung, Strike
 from moderation.services import QueueError
 from social.models import Friendship
-from verification import vouch_accountability as accountability
-from verification.models import VouchCaseStatus, VoucherStrike
-from verification.tasks import vouch_cases_tick
-from verification.vouch_selectors import vouch_right_lost, voucher_eligibility
-
-from .conftest import make_moderator
-from .vouch_helpers import befriend, circle, confirm_all, make_applicant, start_case
+from verification.conftest import make_moderator
+from verification.vouching import accountability
+from verification.vouching.models import VouchCaseStatus, VoucherStrike
+from verification.vouching.selectors import vouch_right_lost, voucher_eligibility
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import befriend, circle, confirm_all, make_applicant, start_case
 
 pytestmark = pytest.mark.django_db
 

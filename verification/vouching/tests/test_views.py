@@ -10,10 +10,17 @@ from accounts.models import Level
 from accounts.tests.factories import UserFactory
 from conftest import mfa_login
 from moderation.models import ItemStatus
-from verification.models import VouchCase, VouchCaseStatus, VouchRequest, VouchRequestStatus
-
-from .conftest import make_moderator
-from .vouch_helpers import circle, confirm_all, make_voucher, request_of, start_case, unique_id_number, vouch_item
+from verification.conftest import make_moderator
+from verification.vouching.models import VouchCase, VouchCaseStatus, VouchRequest, VouchRequestStatus
+from verification.vouching.tests.helpers import (
+    circle,
+    confirm_all,
+    make_voucher,
+    request_of,
+    start_case,
+    unique_id_number,
+    vouch_item,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +249,7 @@ def test_decline_and_i_dont_know_this_person(asked):
 
 def test_confirming_a_closed_request_is_explained(asked):
     case, vouchers = asked
-    from verification import vouch_services
+    from verification.vouching import services as vouch_services
 
     vouch_services.vouch_case_withdraw(case=case, actor=case.applicant)
     request = request_of(case, vouchers[0])
@@ -257,7 +264,7 @@ def test_confirming_a_closed_request_is_explained(asked):
 def granted():
     import time_machine
 
-    from verification.tasks import vouch_cases_tick
+    from verification.vouching.tasks import vouch_cases_tick
 
     applicant, vouchers = circle()
     case = confirm_all(start_case(applicant, vouchers), vouchers)
