@@ -15,10 +15,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import policy
-from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
+from accounts.models import Level, LevelSource, User
 from accounts.notifications import notify
 from accounts.policy import Action
-from accounts.services import identity_confirm, identity_fingerprint, identity_reject, identity_store, level_raise
+from accounts.services import (
+    identity_cap_check,
+    identity_confirm,
+    identity_fingerprint,
+    identity_lock,
+    identity_reject,
+    identity_store,
+    level_raise,
+)
 from core.images import ImageRejected, ProcessedImage, process_image
 from idcheck.tasks import run_idcheck_for_identity
 from moderation import audit
@@ -187,7 +195,8 @@ def _review_flags(submission: DocumentSubmission) -> list[dict]:
     others = list(selectors.identities_sharing_fingerprint(fingerprint=fingerprint, exclude_user=submission.user))
     if others:
         user_ids = sorted({i.user_id for i in others})
-        confirmed = confirmed_account_ids_elsewhere(fingerprint=fingerprint, exclude_user=submission.user)
+        cap = identity_cap_check(fingerprint=fingerprint, exclude_user=submission.user,
+                                 uncounted_user_ids=closure_user_ids())
         past = selectors.identity_past_accounts(fingerprint=fingerprint, exclude_user=submission.user)
         # Stored text is English (the record); the review page shows each flag translated by its code.
         with translation.override("en"):
@@ -197,8 +206,8 @@ def _review_flags(submission: DocumentSubmission) -> list[dict]:
             if past:
                 flags.append({"code": "identity_history", "users": [row.user_id for row in past],
                               "text": _("This identity belonged to a deleted or closed account: see its history.")})
-            if len(confirmed) >= settings.IDENTITY_MAX_ACCOUNTS:
-                flags.append({"code": "identity_cap_reached", "users": confirmed,
+            if cap.reached:
+                flags.append({"code": "identity_cap_reached", "users": cap.account_ids,
                               "text": _("This identity is already verified on the most accounts allowed; "
                                         "approval will be refused.")})
     return flags
@@ -331,32 +340,6 @@ def _require_claim(submission: DocumentSubmission, reviewer: User) -> ReviewItem
     return item
 
 
-def _lock_fingerprint(fingerprint: str) -> None:
-    # Two reviewers approving two accounts of one identity at once would both count zero
-    # confirmed accounts; locking every identity row of the fingerprint makes them take turns.
-    list(RealIdentity.objects.select_for_update().filter(fingerprint=fingerprint).order_by("pk")
-         .values_list("pk", flat=True))
-
-
-def _confirmed_elsewhere(*, fingerprint: str, exclude_user):
-    # A closed account no longer holds its identity: whether that identity may have a new account is
-    # what the closure's ban decides (for a while, or for ever), so the cap must not outlast the ban.
-    # An erased account's identity is revoked, so it is not counted either.
-    exclude_pk = getattr(exclude_user, "pk", exclude_user)
-    return (User.objects.filter(identities__fingerprint=fingerprint, identities__status=IdentityStatus.CONFIRMED)
-            .exclude(pk=exclude_pk).exclude(pk__in=closure_user_ids()).distinct())
-
-
-def confirmed_account_ids_elsewhere(*, fingerprint: str, exclude_user) -> list[int]:
-    """Ids of the other accounts that hold this identity, confirmed, and count towards IDENTITY_MAX_ACCOUNTS."""
-    return sorted(_confirmed_elsewhere(fingerprint=fingerprint, exclude_user=exclude_user).values_list("pk", flat=True))
-
-
-def confirmed_accounts_elsewhere(*, fingerprint: str, exclude_user) -> int:
-    """How many other accounts hold this identity, confirmed (closed accounts do not count: see above)."""
-    return _confirmed_elsewhere(fingerprint=fingerprint, exclude_user=exclude_user).count()
-
-
 def _notify_decision(sub: DocumentSubmission) -> None:
     user = sub.user
     with _in_language_of(user):
@@ -393,19 +376,22 @@ def submission_decide(*, submission: DocumentSubmission, reviewer: User, decisio
         if not sub.can_transition(to):
             raise QueueError(_("This submission is no longer waiting for review."))
         if decision == APPROVE:
-            _lock_fingerprint(sub.identity.fingerprint)
+            identity_lock(fingerprint=sub.identity.fingerprint)
             # Asked again now: a ban may have come (a closure of another account) since the upload.
             allowed = policy.identity_allowed(sub.identity.fingerprint)
             if not allowed:
                 raise QueueError(_("This identity may not be approved: %(reason)s") % {"reason": allowed.reason})
-            others = confirmed_accounts_elsewhere(fingerprint=sub.identity.fingerprint, exclude_user=sub.user)
-            if others >= settings.IDENTITY_MAX_ACCOUNTS:
+            # Closed accounts no longer hold their identity: the ban above decides for them.
+            cap = identity_cap_check(fingerprint=sub.identity.fingerprint, exclude_user=sub.user,
+                                     uncounted_user_ids=closure_user_ids())
+            if cap.reached:
+                others = len(cap.account_ids)
                 raise QueueError(ngettext(
                     "This identity is already verified on %(n)d other account, and the limit is %(max)d. "
                     "It cannot be approved; reject it with the reason \"Other\" instead.",
                     "This identity is already verified on %(n)d other accounts, and the limit is %(max)d. "
                     "It cannot be approved; reject it with the reason \"Other\" instead.",
-                    others) % {"n": others, "max": settings.IDENTITY_MAX_ACCOUNTS})
+                    others) % {"n": others, "max": cap.limit})
         sub.transition(to=to)
         sub.decided_at = timezone.now()
         sub.decided_by = reviewer

@@ -23,15 +23,23 @@ from accounts import policy
 from accounts.models import Level, LevelSource, User
 from accounts.notifications import notify
 from accounts.policy import Action
-from accounts.services import identity_confirm, identity_fingerprint, identity_reject, identity_store, level_raise
+from accounts.services import (
+    identity_cap_check,
+    identity_confirm,
+    identity_fingerprint,
+    identity_lock,
+    identity_reject,
+    identity_store,
+    level_raise,
+)
 from core import crypto
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
+from moderation.selectors import closure_user_ids
 from moderation.services import review_item_open
 from verification.documents import selectors as document_selectors
 from verification.documents.models import DocumentKind
 from verification.documents.numbers import number_validate
-from verification.documents.services import _lock_fingerprint, confirmed_accounts_elsewhere  # the same cap, same lock
 
 from . import selectors
 from .models import VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest, VouchRequestStatus
@@ -279,8 +287,8 @@ def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[di
         if others:
             flags.append(_flag("fingerprint_shared", _("This document number was also given by %(n)d other account(s).")
                                % {"n": len(set(others))}, others))
-        if confirmed_accounts_elsewhere(fingerprint=case.identity.fingerprint,
-                                        exclude_user=case.applicant) >= settings.IDENTITY_MAX_ACCOUNTS:
+        if identity_cap_check(fingerprint=case.identity.fingerprint, exclude_user=case.applicant,
+                              uncounted_user_ids=closure_user_ids()).reached:
             flags.append(_flag("identity_cap_reached", _("This identity is already verified on the most accounts "
                                                          "allowed; approval will be refused."), others))
     return flags
@@ -444,13 +452,14 @@ def vouch_case_withdraw(*, case: VouchCase, actor: User) -> VouchCase:
 def case_grant(case: VouchCase, *, actor: User | None) -> VouchCase:
     """Grant level 2 for a locked case (raises CapReached when the identity holds its accounts already,
     IdentityRefused when it is banned)."""
-    _lock_fingerprint(case.identity.fingerprint)
+    identity_lock(fingerprint=case.identity.fingerprint)
     # Asked again at the grant: a ban may have come (a closure of another account) since the case began.
     allowed = policy.identity_allowed(case.identity.fingerprint)
     if not allowed:
         raise IdentityRefused(allowed)
-    if confirmed_accounts_elsewhere(fingerprint=case.identity.fingerprint,
-                                    exclude_user=case.applicant) >= settings.IDENTITY_MAX_ACCOUNTS:
+    # Closed accounts no longer hold their identity: the ban above decides for them.
+    if identity_cap_check(fingerprint=case.identity.fingerprint, exclude_user=case.applicant,
+                          uncounted_user_ids=closure_user_ids()).reached:
         raise CapReached
     case.transition(to=VouchCaseStatus.GRANTED)
     case.decided_at = timezone.now()

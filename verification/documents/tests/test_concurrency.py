@@ -30,7 +30,7 @@ def _submit(user, number=None):
 
 
 def test_two_approvals_of_one_identity_at_once_respect_the_cap(monkeypatch):
-    count = services.confirmed_accounts_elsewhere
+    count = services.identity_cap_check
 
     def slow_count(**kwargs):
         # Widen the window between counting and confirming, where an unlocked check would let both through.
@@ -38,7 +38,7 @@ def test_two_approvals_of_one_identity_at_once_respect_the_cap(monkeypatch):
         time.sleep(0.3)
         return result
 
-    monkeypatch.setattr(services, "confirmed_accounts_elsewhere", slow_count)
+    monkeypatch.setattr(services, "identity_cap_check", slow_count)
     first, second = _submit(Level1UserFactory()), _submit(Level1UserFactory())
     reviewers = make_moderator(), make_moderator()
     items = [queue.review_item_claim(item=item_of(s), reviewer=r) for s, r in zip((first, second), reviewers, strict=True)]
