@@ -8,8 +8,9 @@ accounts itself; the vouching room erases its own part (vouching/erasure.py).
 from django.db import transaction
 from django.utils import timezone
 
+from .images import images_purge
 from .models import DocumentImage, DocumentSubmission, SubmissionStatus
-from .services import _images_purge, submission_withdraw
+from .services import submission_withdraw
 
 
 def erase_document_data(*, user) -> None:
@@ -19,5 +20,5 @@ def erase_document_data(*, user) -> None:
         DocumentSubmission.objects.filter(user=user, status=SubmissionStatus.PROCESSING).delete()
         for submission in DocumentSubmission.objects.filter(user=user, status=SubmissionStatus.PENDING):
             submission_withdraw(submission=submission, actor=user)
-        _images_purge(DocumentImage.objects.select_for_update(of=("self",))
-                      .filter(submission__user=user, purged_at__isnull=True), now=timezone.now())
+        images_purge(DocumentImage.objects.select_for_update(of=("self",))
+                     .filter(submission__user=user, purged_at__isnull=True), now=timezone.now())

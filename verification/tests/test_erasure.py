@@ -7,7 +7,7 @@ from accounts.models import IdentityStatus, RealIdentity
 from accounts.tests.factories import Level1UserFactory
 from moderation.models import ItemStatus, ReviewItem
 from verification.conftest import item_of
-from verification.documents import services
+from verification.documents import images, services
 from verification.documents.erasure import erase_document_data
 from verification.documents.models import DocumentImage, DocumentKind, DocumentSubmission, SubmissionStatus
 from verification.tests.utils import as_upload, fresh, private_files, resident_id
@@ -67,7 +67,7 @@ def test_an_upload_still_being_checked_goes_entirely(django_capture_on_commit_ca
     assert not DocumentSubmission.objects.filter(pk=submission.pk).exists()
     assert not files & private_files()
     # A late run of the lost task finds nothing to do.
-    assert services.submission_process_images(submission_id=submission.pk) is None
+    assert images.submission_process_images(submission_id=submission.pk) is None
 
 
 def test_open_vouch_cases_close_and_asks_to_the_account_are_cancelled(django_capture_on_commit_callbacks):

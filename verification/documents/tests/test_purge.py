@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import IdentityStatus
 from accounts.tests.factories import Level1UserFactory
-from verification.documents import services, tasks
+from verification.documents import images, services, tasks
 from verification.documents.models import DocumentImage, SubmissionStatus
 from verification.tests.utils import BACK, FRONT, fresh, private_files, resident_id, upload
 
@@ -57,7 +57,7 @@ def test_purge_after_the_retention_period_keeps_the_record(submit, moderator, de
 
     # Idempotent: a second run finds nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.documents_purge_decided() == 0
+        assert images.documents_purge_decided() == 0
 
 
 def test_a_rejected_image_is_still_refused_after_the_purge(pending, moderator, decide, time_machine, settings,
@@ -66,7 +66,7 @@ def test_a_rejected_image_is_still_refused_after_the_purge(pending, moderator, d
     decide(pending, moderator, "reject", "unreadable")
     time_machine.shift(timedelta(days=settings.DOCUMENT_PURGE_DAYS + 1))
     with django_capture_on_commit_callbacks(execute=True):
-        services.documents_purge_decided()
+        images.documents_purge_decided()
     with pytest.raises(ValidationError) as exc:
         services.submission_create(user=Level1UserFactory(), kind=pending.kind, real_name="李四",
                                    document_number=resident_id(), uploads=[upload(FRONT), upload(BACK)])
@@ -79,5 +79,5 @@ def test_purge_works_in_batches(submit, moderator, decide, time_machine, django_
         decide(submit(Level1UserFactory(), files=(fresh(), fresh()), number=resident_id(seq=seq)), moderator, "approve")
     time_machine.shift(timedelta(days=31))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.documents_purge_decided(batch_size=3) == 4
+        assert images.documents_purge_decided(batch_size=3) == 4
     assert not DocumentImage.objects.filter(purged_at__isnull=True).exists()
