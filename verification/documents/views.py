@@ -104,7 +104,8 @@ def thumb(request, pk: int, side: int):
     return _private_response(handle, image.content_type)
 
 
-def _passed_mfa(request) -> bool:
+def passed_mfa(request) -> bool:
+    """Whether a staff user passed two-factor authentication in this session (the vouching pages ask it too)."""
     # The MFA middleware guards /review/ and /admin/ only; these images are as sensitive as any staff page.
     if not needs_staff_mfa(request.user):
         return False
@@ -114,7 +115,7 @@ def _passed_mfa(request) -> bool:
 @require_safe
 def reviewer_image(request, pk: int, side: int):
     """The full image, watermarked for the reviewer holding the claim; every view is audited. 404 otherwise."""
-    if not request.user.is_authenticated or not _passed_mfa(request):
+    if not request.user.is_authenticated or not passed_mfa(request):
         raise Http404
     found = selectors.image_for_reviewer(reviewer=request.user, submission_pk=pk, side=side)
     if found is None:

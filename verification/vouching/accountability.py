@@ -25,15 +25,18 @@ from .services import (
     REVIEW_KIND,
     CapReached,
     IdentityRefused,
-    _cancel_pending,
-    _in_language_of,
-    _lock_items,
+    case_cancel_pending,
     case_grant,
+    case_lock_items,
     case_to_review,
     lock_case,
 )
 
 APPROVE, REJECT, DOCUMENT, UPHOLD, FALSE_IDENTITY = "approve", "reject", "document", "uphold", "false_identity"
+
+
+def _in_language_of(user: User):
+    return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 
 def confirmed_count(case: VouchCase) -> int:
@@ -48,7 +51,7 @@ def _end(case: VouchCase, *, to: str, reviewer: User, note: str) -> None:
     case.decided_by = reviewer
     case.note = note
     case.save(update_fields=["status", "decided_at", "decided_by", "note"])
-    _cancel_pending(case)
+    case_cancel_pending(case)
     identity_reject(identity=case.identity)
     applicant = case.applicant
     with _in_language_of(applicant):
@@ -130,7 +133,7 @@ def _recheck(case_id: int, *, voucher_ids: list[int], false_case_id: int, modera
 
 def _withdraw_other_items(case: VouchCase, *, keep: ReviewItem | None, actor: User) -> None:
     # Decided outside the queue (or through another item): nothing is left to decide on these.
-    for other in _lock_items(case):
+    for other in case_lock_items(case):
         if keep is not None and other.pk == keep.pk:
             continue
         other.transition(to=ItemStatus.WITHDRAWN)

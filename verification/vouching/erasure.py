@@ -9,7 +9,7 @@ from django.db import transaction
 from moderation import audit
 
 from .models import OPEN_CASE_STATUSES, VouchCase, VouchCaseStatus, VouchRequest, VouchRequestStatus
-from .services import _end_if_short, lock_case, vouch_case_withdraw
+from .services import case_end_if_short, lock_case, vouch_case_withdraw
 
 
 def _cancel_asks_to(user) -> None:
@@ -23,7 +23,7 @@ def _cancel_asks_to(user) -> None:
             request.save(update_fields=["status", "decided_at"])
             audit.record(actor=None, action="vouch.request_cancel", target=request,
                          data={"case": case.pk, "why": "voucher account erased"})
-        _end_if_short(case, to=VouchCaseStatus.INSUFFICIENT)
+        case_end_if_short(case, to=VouchCaseStatus.INSUFFICIENT)
 
 
 def erase_vouching_data(*, user) -> None:

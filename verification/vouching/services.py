@@ -102,7 +102,7 @@ def device_fingerprint(device_id: str | None) -> str:
 
 # --- Locks --------------------------------------------------------------------------
 
-def _lock_items(case: VouchCase) -> list[ReviewItem]:
+def case_lock_items(case: VouchCase) -> list[ReviewItem]:
     """Lock the case's queue items before the case: the order a moderator's decision takes them in."""
     ct = ContentType.objects.get_for_model(VouchCase)
     return list(ReviewItem.objects.select_for_update().filter(
@@ -113,13 +113,13 @@ def _lock_items(case: VouchCase) -> list[ReviewItem]:
 def lock_case(case: VouchCase | int) -> VouchCase:
     """Lock a case (and, first, its queue items) inside the caller's transaction."""
     pk = case if isinstance(case, int) else case.pk
-    _lock_items(VouchCase(pk=pk))
+    case_lock_items(VouchCase(pk=pk))
     # of=self: PostgreSQL would otherwise also lock the joined identity and user rows.
     return (VouchCase.objects.select_for_update(of=("self",)).select_related("applicant", "identity", "document_kind")
             .get(pk=pk))
 
 
-def _cancel_pending(case: VouchCase) -> list[int]:
+def case_cancel_pending(case: VouchCase) -> list[int]:
     """Close the requests nobody answered: the case no longer needs them (frees the friends' slots)."""
     cancelled = []
     for request in VouchRequest.objects.select_for_update().filter(case=case, status=VouchRequestStatus.PENDING):
@@ -299,7 +299,7 @@ def case_to_review(case: VouchCase, *, flags: list[dict], actor=None) -> VouchCa
     case.transition(to=VouchCaseStatus.REVIEW)
     case.challenge_ends_at = None
     case.save(update_fields=["status", "challenge_ends_at"])
-    _cancel_pending(case)
+    case_cancel_pending(case)
     kind = case.document_kind
     review_item_open(kind=REVIEW_KIND, target=case, subject=case.applicant, summary=f"{kind.name_en} / {kind.name_zh}",
                      flags=flags)
@@ -379,7 +379,7 @@ def vouch_request_confirm(*, vouch_request: VouchRequest, actor: User, statement
     return request
 
 
-def _end_if_short(case: VouchCase, *, to: str) -> bool:
+def case_end_if_short(case: VouchCase, *, to: str) -> bool:
     """End a collecting case that can no longer reach the quorum; True when it ended."""
     if case.status != VouchCaseStatus.COLLECTING:
         return False
@@ -390,7 +390,7 @@ def _end_if_short(case: VouchCase, *, to: str) -> bool:
     case.transition(to=to)
     case.decided_at = timezone.now()
     case.save(update_fields=["status", "decided_at"])
-    _cancel_pending(case)
+    case_cancel_pending(case)
     identity_reject(identity=case.identity)
     audit.record(actor=None, action=f"vouch.{to}", target=case)
     applicant = case.applicant
@@ -419,7 +419,7 @@ def vouch_request_decline(*, vouch_request: VouchRequest, actor: User, unknown: 
             elif case.status == VouchCaseStatus.REVIEW:
                 review_item_open(kind=REVIEW_KIND, target=case, subject=case.applicant, flags=vouch_risk_flags(case))
         else:
-            _end_if_short(case, to=VouchCaseStatus.INSUFFICIENT)
+            case_end_if_short(case, to=VouchCaseStatus.INSUFFICIENT)
     return request
 
 
@@ -440,7 +440,7 @@ def vouch_case_withdraw(*, case: VouchCase, actor: User) -> VouchCase:
         case.transition(to=VouchCaseStatus.WITHDRAWN)
         case.decided_at = timezone.now()
         case.save(update_fields=["status", "decided_at"])
-        _cancel_pending(case)
+        case_cancel_pending(case)
         review_item_withdraw(target=case, kind=REVIEW_KIND, actor=actor, reason="withdrawn by the applicant")
         identity_reject(identity=case.identity)
         audit.record(actor=actor, action="vouch.withdraw", target=case)
@@ -465,7 +465,7 @@ def case_grant(case: VouchCase, *, actor: User | None) -> VouchCase:
     case.decided_at = timezone.now()
     case.decided_by = actor
     case.save(update_fields=["status", "decided_at", "decided_by"])
-    _cancel_pending(case)
+    case_cancel_pending(case)
     identity_confirm(identity=case.identity)
     level_raise(user=case.applicant, to=Level.VERIFIED, source=LevelSource.VOUCH)
     vouchers = list(User.objects.filter(vouch_requests__case=case, vouch_requests__status=VouchRequestStatus.CONFIRMED)
@@ -527,7 +527,7 @@ def vouch_requests_expire_for(*, case_id: int, now: datetime | None = None) -> i
             expired += 1
         if expired:
             audit.record(actor=None, action="vouch.requests_expire", target=case, data={"expired": expired})
-            _end_if_short(case, to=VouchCaseStatus.EXPIRED)
+            case_end_if_short(case, to=VouchCaseStatus.EXPIRED)
     return expired
 
 

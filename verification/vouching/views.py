@@ -27,7 +27,7 @@ from accounts.policy import Action
 from accounts.utils import client_ip
 from accounts.views import handle_validation_error
 from moderation.services import QueueError
-from verification.documents.views import _passed_mfa
+from verification.documents.views import passed_mfa
 
 from . import accountability, selectors, services
 from .forms import VouchCaseForm, VouchConfirmForm
@@ -202,7 +202,7 @@ def vouch_request_decline(request, pk: int):
 @login_required
 def vouch_mark_false(request, pk: int):
     """Staff (moderators, with MFA) mark a granted vouched identity false; 404 for everyone else."""
-    if not _passed_mfa(request) or not accountability.may_mark_false(request.user):
+    if not passed_mfa(request) or not accountability.may_mark_false(request.user):
         raise Http404
     case = selectors.vouch_case_for_review(pk)
     if case is None:
