@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.statemachine import StateMachineMixin, TransitionNotAllowed
 from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
+from moderation.services import review_item_withdraw
 
 logger = logging.getLogger(__name__)
 
@@ -288,6 +289,4 @@ def _document_image_files_follow_their_row(sender, instance: DocumentImage, **kw
 @receiver(post_delete, sender=DocumentSubmission, dispatch_uid="verification.document_submission_queue")
 def _deleted_submission_leaves_the_queue(sender, instance: DocumentSubmission, **kwargs) -> None:
     # A queue item pointing at nothing would stay in every reviewer's list.
-    from moderation.services import review_item_withdraw
-
     review_item_withdraw(target=instance, kind="document", actor=None, reason="the submission was deleted")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.notifications import notify
+from accounts.services import identity_reject
 from moderation import audit, ladder, registry
 from moderation.models import ItemStatus, Penalty, ReviewItem, Rule, Rung
 from moderation.services import QueueError, review_item_open
@@ -44,8 +45,6 @@ def confirmed_count(case: VouchCase) -> int:
 
 
 def _end(case: VouchCase, *, to: str, reviewer: User, note: str) -> None:
-    from accounts.services import identity_reject
-
     case.transition(to=to)
     case.decided_at = timezone.now()
     case.decided_by = reviewer

@@ -19,8 +19,8 @@ from accounts import policy
 from accounts.models import IdentityStatus, Level, LevelSource, RealIdentity, User
 from accounts.policy import Action
 from accounts.selectors import prefetch_deletion
-from moderation.models import ItemStatus, ReviewItem
-from moderation.selectors import closed_user_ids
+from moderation.models import ItemStatus, Penalty, ReviewItem
+from moderation.selectors import PENALTY_CACHE_ATTR, closed_user_ids
 from social.selectors import friends_of
 
 from .models import (
@@ -116,11 +116,6 @@ def _reasons(user: User, *, friends_since, open_count: int, period_count: int, r
 
 def _with_penalties(friends: QuerySet[User]) -> QuerySet[User]:
     """Fetch every friend's penalties in force in one query, where policy.check() looks for them."""
-    try:
-        from moderation.models import Penalty
-        from moderation.selectors import PENALTY_CACHE_ATTR
-    except ImportError:  # pragma: no cover - a moderation without penalties has nothing to prefetch
-        return friends
     # Without this, the penalty rule that moderation plugs into policy.check() asks once per friend.
     return friends.prefetch_related(Prefetch("penalties", to_attr=PENALTY_CACHE_ATTR,
                                              queryset=Penalty.objects.in_force().order_by("-action", "ends_at")))

@@ -36,7 +36,7 @@ from core import crypto
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
 from moderation.selectors import closure_user_ids
-from moderation.services import review_item_open
+from moderation.services import review_item_open, review_item_withdraw
 from verification.documents import selectors as document_selectors
 from verification.documents.models import DocumentKind
 from verification.documents.numbers import number_validate
@@ -427,8 +427,6 @@ def vouch_request_decline(*, vouch_request: VouchRequest, actor: User, unknown: 
 
 def vouch_case_withdraw(*, case: VouchCase, actor: User) -> VouchCase:
     """The applicant takes back a running case: the friends' requests close and the claim is dropped."""
-    from moderation.services import review_item_withdraw
-
     if case.applicant_id != actor.pk:
         raise PermissionDenied("only the applicant may withdraw a vouch case")
     with transaction.atomic():
