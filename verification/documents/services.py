@@ -54,6 +54,7 @@ _DECISION_STATUS = {
     RESUBMIT: SubmissionStatus.RESUBMIT_REQUESTED,
 }
 
+
 def side_field(side: int) -> str:
     """The form field of an image side, so a service error lands beside the right file input."""
     return f"side_{side}"
