@@ -3,6 +3,7 @@
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -407,3 +408,43 @@ def identities_reencrypt(*, batch_size: int = 500) -> int:
                 identity.save(update_fields=["real_name", "document_number"])
                 count += 1
     return count
+
+
+# --- The per-identity account cap (both ways to level 2 use it) ------------
+
+@dataclass(frozen=True)
+class IdentityCap:
+    """The other accounts an identity is confirmed on that count towards the cap, and the cap."""
+
+    account_ids: list[int]
+    limit: int
+
+    @property
+    def reached(self) -> bool:
+        """Whether confirming the identity on one more account would pass IDENTITY_MAX_ACCOUNTS."""
+        return len(self.account_ids) >= self.limit
+
+
+def identity_lock(*, fingerprint: str) -> None:
+    """Lock every identity row with this fingerprint until commit; take it before identity_cap_check() on a grant.
+
+    Two reviewers approving two accounts of one identity at once would both count zero confirmed
+    accounts; locking every identity row of the fingerprint (the claim being granted is one) makes
+    them take turns.
+    """
+    list(RealIdentity.objects.select_for_update().filter(fingerprint=fingerprint).order_by("pk")
+         .values_list("pk", flat=True))
+
+
+def identity_cap_check(*, fingerprint: str, exclude_user: User | int, uncounted_user_ids) -> IdentityCap:
+    """Which other accounts hold this identity, confirmed, against IDENTITY_MAX_ACCOUNTS.
+
+    `uncounted_user_ids` (ids or a subquery) are accounts that no longer hold their identity: the callers
+    pass moderation's closed accounts, which accounts cannot import. Whether a closed account's identity
+    may have a new account is what the closure's ban decides (policy.identity_allowed), for a while or for
+    ever, so the cap must not outlast the ban. An erased account's identity is revoked, so it is not counted.
+    """
+    exclude_pk = getattr(exclude_user, "pk", exclude_user)
+    ids = (User.objects.filter(identities__fingerprint=fingerprint, identities__status=IdentityStatus.CONFIRMED)
+           .exclude(pk=exclude_pk).exclude(pk__in=uncounted_user_ids).distinct().values_list("pk", flat=True))
+    return IdentityCap(account_ids=sorted(ids), limit=settings.IDENTITY_MAX_ACCOUNTS)

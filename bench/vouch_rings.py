@@ -157,9 +157,10 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         from accounts.models import User
         from core.crypto import encrypt_str
-        from verification.models import DocumentKind, VouchCase, VouchRequest
-        from verification.vouch_selectors import vouch_ring_pairs, vouch_ring_queryset
-        from verification.vouch_services import vouch_risk_flags
+        from verification.documents.models import DocumentKind
+        from verification.vouching.models import VouchCase, VouchRequest
+        from verification.vouching.selectors import vouch_ring_pairs, vouch_ring_queryset
+        from verification.vouching.services import vouch_risk_flags
 
         say("generating data")
         with connection.cursor() as cursor:

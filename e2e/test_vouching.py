@@ -13,9 +13,9 @@ import time_machine
 
 from accounts.models import Level, LevelSource, User
 from e2e.helpers import log_in
-from verification.models import VouchCase, VouchCaseStatus
-from verification.tasks import vouch_cases_tick
-from verification.tests.vouch_helpers import make_applicant, make_voucher, unique_id_number
+from verification.vouching.models import VouchCase, VouchCaseStatus
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import make_applicant, make_voucher, unique_id_number
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views, vouch_views
+from . import hub
+from .documents import views
+from .vouching import views as vouch_views
 
 app_name = "verification"
 
 urlpatterns = [
-    path("", views.hub, name="hub"),
+    path("", hub.hub, name="hub"),
     path("document/", views.document, name="document"),
     path("document/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("document/<int:pk>/thumb/<int:side>/", views.thumb, name="thumb"),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import verification.models
+import verification.documents.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -69,9 +69,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('side', models.PositiveSmallIntegerField(verbose_name='side')),
-                ('raw', models.FileField(blank=True, max_length=200, storage=verification.models.private_storage, upload_to=verification.models.document_raw_path)),
-                ('image', models.FileField(blank=True, max_length=200, storage=verification.models.private_storage, upload_to=verification.models.document_image_path)),
-                ('thumbnail', models.FileField(blank=True, max_length=200, storage=verification.models.private_storage, upload_to=verification.models.document_image_path)),
+                ('raw', models.FileField(blank=True, max_length=200, storage=verification.documents.models.private_storage, upload_to=verification.documents.models.document_raw_path)),
+                ('image', models.FileField(blank=True, max_length=200, storage=verification.documents.models.private_storage, upload_to=verification.documents.models.document_image_path)),
+                ('thumbnail', models.FileField(blank=True, max_length=200, storage=verification.documents.models.private_storage, upload_to=verification.documents.models.document_image_path)),
                 ('content_type', models.CharField(blank=True, max_length=40)),
                 ('width', models.PositiveIntegerField(default=0)),
                 ('height', models.PositiveIntegerField(default=0)),

@@ -17,13 +17,15 @@ from moderation import ladder, registry
 from moderation import services as queue
 from moderation.models import Rule, Rung, Strike
 from moderation.services import QueueError
-from verification import selectors, vouch_accountability, vouch_services
-from verification.models import SubmissionStatus, VouchCaseStatus
-from verification.tasks import vouch_cases_tick
-
-from .conftest import claim, item_of, make_moderator
-from .utils import fresh
-from .vouch_helpers import circle, confirm_all, flag_codes, start_case, unique_id_number, vouch_item
+from verification.conftest import claim, item_of, make_moderator
+from verification.documents import selectors
+from verification.documents.models import SubmissionStatus
+from verification.tests.utils import fresh
+from verification.vouching import accountability as vouch_accountability
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCaseStatus
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import circle, confirm_all, flag_codes, start_case, unique_id_number, vouch_item
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Verification's eraser: an erased account's document pictures go, open claims close, the records stay."""
+"""Verification's erasers (one per room): an erased account's document pictures go, open claims close, the records stay."""
 
 import pytest
 
@@ -6,21 +6,14 @@ from accounts import deletion, erasure
 from accounts.models import IdentityStatus, RealIdentity
 from accounts.tests.factories import Level1UserFactory
 from moderation.models import ItemStatus, ReviewItem
-from verification import services
-from verification.erasure import erase_verification_data
-from verification.models import (
-    DocumentImage,
-    DocumentKind,
-    DocumentSubmission,
-    SubmissionStatus,
-    VouchCaseStatus,
-    VouchRequest,
-    VouchRequestStatus,
-)
-
-from .conftest import item_of
-from .utils import as_upload, fresh, private_files, resident_id
-from .vouch_helpers import befriend, circle, confirm, make_voucher, start_case
+from verification.conftest import item_of
+from verification.documents import images, services
+from verification.documents.erasure import erase_document_data
+from verification.documents.models import DocumentImage, DocumentKind, DocumentSubmission, SubmissionStatus
+from verification.tests.utils import as_upload, fresh, private_files, resident_id
+from verification.vouching.erasure import erase_vouching_data
+from verification.vouching.models import VouchCaseStatus, VouchRequest, VouchRequestStatus
+from verification.vouching.tests.helpers import befriend, circle, confirm, make_voucher, start_case
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +24,8 @@ def _erase(user, capture):
         assert deletion.deletion_erase(deletion_request_id=request.pk, now=request.erase_after)
 
 
-def test_the_eraser_is_registered():
-    assert erase_verification_data in erasure.erasers()
+def test_each_room_registers_its_eraser():
+    assert erase_document_data in erasure.erasers() and erase_vouching_data in erasure.erasers()
 
 
 def test_document_pictures_go_and_decisions_stay(submit, decide, moderator, django_capture_on_commit_callbacks):
@@ -74,7 +67,7 @@ def test_an_upload_still_being_checked_goes_entirely(django_capture_on_commit_ca
     assert not DocumentSubmission.objects.filter(pk=submission.pk).exists()
     assert not files & private_files()
     # A late run of the lost task finds nothing to do.
-    assert services.submission_process_images(submission_id=submission.pk) is None
+    assert images.submission_process_images(submission_id=submission.pk) is None
 
 
 def test_open_vouch_cases_close_and_asks_to_the_account_are_cancelled(django_capture_on_commit_callbacks):

@@ -24,10 +24,10 @@ from publicaccounts import qualifications
 from publicaccounts import services as pa_services
 from publicaccounts.tests.factories import processed
 from social.tests.factories import make_friends
+from verification.conftest import claim, item_of, make_moderator
+from verification.vouching.tests.helpers import circle, confirm_all, start_case, vouch_item
 
-from .conftest import claim, item_of, make_moderator
 from .utils import resident_id
-from .vouch_helpers import circle, confirm_all, start_case, vouch_item
 
 NAME = "张三丰"
 NUMBER = "11010519491231002X"

@@ -13,11 +13,11 @@ from accounts.tests.factories import Level1UserFactory
 from conftest import mfa_login
 from core.statemachine import TransitionNotAllowed
 from moderation.models import ItemStatus
-from verification import vouch_services
-from verification.models import SubmissionStatus, VouchCaseStatus
-
-from .conftest import claim, item_of
-from .vouch_helpers import circle, confirm_all, start_case
+from verification.conftest import claim, item_of
+from verification.documents.models import SubmissionStatus
+from verification.vouching import services as vouch_services
+from verification.vouching.models import VouchCaseStatus
+from verification.vouching.tests.helpers import circle, confirm_all, start_case
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,11 @@ import time_machine
 
 from accounts.models import Level, LevelSource, User
 from moderation.models import AuditEntry
-from verification import vouch_accountability
-from verification.models import VouchCaseStatus
-from verification.tasks import vouch_cases_tick
-
-from .conftest import make_moderator
-from .vouch_helpers import circle, confirm_all, start_case
+from verification.conftest import make_moderator
+from verification.vouching import accountability as vouch_accountability
+from verification.vouching.models import VouchCaseStatus
+from verification.vouching.tasks import vouch_cases_tick
+from verification.vouching.tests.helpers import circle, confirm_all, start_case
 
 pytestmark = pytest.mark.django_db
 

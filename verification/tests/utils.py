@@ -11,7 +11,7 @@ from PIL import Image
 from stdnum.cn import ric
 
 from core.testing import uploads_dir
-from verification.models import private_storage
+from verification.documents.models import private_storage
 
 UPLOADS = uploads_dir()
 FRONT, BACK, PHOTO_PAGE = "id-front-gps-rotated.jpg", "id-back-plain.png", "passport.webp"

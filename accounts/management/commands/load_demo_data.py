@@ -86,11 +86,12 @@ class Command(BaseCommand):
     def _verification(self) -> None:
         """A pending document and a flagged vouch case in the queue; friends ready to vouch."""
         try:
-            from verification.demo import load_demo_verification, load_demo_vouching
+            from verification.documents.demo import load_demo_verification
+            from verification.vouching.demo import load_demo_vouching
         except ImportError:
             return
         load_demo_verification()
-        load_demo_vouching()
+        load_demo_vouching(password=PASSWORD)
 
     def _publicaccounts(self) -> None:
         """level2 runs a public account with a reproduction licence and a few articles."""
