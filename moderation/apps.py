@@ -8,9 +8,9 @@ class ModerationConfig(AppConfig):
 
     def ready(self):
         # Penalties reach every write through the one policy, which cannot import moderation.
-        from accounts import policy
+        from accounts import erasure, policy
 
-        from . import registry, restrictions, targets
+        from . import audit, registry, restrictions, targets
         from .kinds import AppealReviewKind, ReportReviewKind
 
         policy.register_restriction(restrictions.user_rule)
@@ -18,3 +18,5 @@ class ModerationConfig(AppConfig):
         registry.register(ReportReviewKind())
         registry.register(AppealReviewKind())
         targets.register(targets.user_target())
+        # Staff notes about an erased account are erased with it (the audit entries stay).
+        erasure.register(audit.erase_notes_about)
