@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from moderation import audit
@@ -100,10 +101,18 @@ def test_marking_false_while_a_voucher_confirms_elsewhere_does_not_deadlock():
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
 
     assert not isinstance(results["mark_false"], Exception), results["mark_false"]
-    assert not isinstance(results["confirm"], Exception), results["confirm"]
     case.refresh_from_db()
     assert case.status == VouchCaseStatus.FALSE_IDENTITY
-    assert VouchRequest.objects.get(case=other_case, voucher=vouchers[1]).status == "confirmed"
+    # The confirmation either went first (and counts) or came after the strike and is refused in words:
+    # never a database error (with one locked head row: "deadlock detected", a 500).
+    confirmed = results["confirm"]
+    if isinstance(confirmed, ValidationError):
+        assert confirmed.code == "ineligible", confirmed
+        assert VouchRequest.objects.get(case=other_case, voucher=vouchers[1]).status != "confirmed"
+    else:
+        assert not isinstance(confirmed, Exception), confirmed
+        assert VouchRequest.objects.get(case=other_case, voucher=vouchers[1]).status == "confirmed"
     assert AuditEntry.objects.filter(action="vouch.false_identity").count() == 1
-    assert AuditEntry.objects.filter(action="vouch.confirm", target_type="verification.vouchrequest").count() == 4
+    # Everything committed was chained after its commit, in one unbroken chain.
+    assert AuditEntry.objects.filter(seq__isnull=True).count() == 0
     assert audit.verify_chain() == []
