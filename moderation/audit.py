@@ -121,12 +121,14 @@ def record(*, actor, action: str, target=None, reason: str = "", data: dict | No
     """
     target_type, target_id = target_ref(target)
     text = str(reason or "")
-    with transaction.atomic():
-        entry = AuditEntry(actor=actor if getattr(actor, "pk", None) else None, action=action,
-                           target_type=target_type, target_id=target_id, data=data or {})
-        entry.save()
-        if text:
+    entry = AuditEntry(actor=actor if getattr(actor, "pk", None) else None, action=action,
+                       target_type=target_type, target_id=target_id, data=data or {})
+    if text:
+        with transaction.atomic():  # the entry and its note, or neither
+            entry.save()
             AuditNote.objects.create(entry=entry, text=text, subject_id=_subject_id(subject, target))
+    else:
+        entry.save()  # one INSERT: no savepoint needed
     _chain_after_commit()
     return entry
 
@@ -148,33 +150,64 @@ def _sequence_quietly() -> None:
 
 # --- The sequencer ----------------------------------------------------------------------------
 
-def _try_sequencer_lock() -> bool:
+def _sql(statement: str, params=()):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(statement, params)
+        return cursor.fetchone() if cursor.description else None
+
+
+def _any_pending() -> bool:
+    return AuditEntry.objects.filter(seq__isnull=True).exists()
 
 
 def chain_pending(*, batch: int = BATCH) -> int:
     """Chain every committed unchained entry in id order; return how many were chained.
 
-    Returns 0 at once when another sequencer is running: that one picks up what is pending.
+    Returns at once when another sequencer is running: that one picks up what is pending. The holder
+    looks once more after letting go, so an entry whose writer found the sequencer busy is never left
+    behind (its commit came before that writer's try, which came before the holder let go).
     """
     postgres = connection.vendor == "postgresql"
-    if not postgres and not _process_lock.acquire(blocking=False):
-        return 0
     total = 0
-    try:
-        while True:
-            with transaction.atomic():
-                if postgres and not _try_sequencer_lock():
-                    return total
-                chained = _chain_batch(batch)
-            total += chained
-            if chained < batch:
+    while True:
+        if postgres and connection.in_atomic_block:
+            # Inside someone's transaction (a test, a shell): the lock lasts until that transaction ends.
+            if not _sql("SELECT pg_try_advisory_xact_lock(%s)", [SEQUENCER_LOCK])[0]:
                 return total
-    finally:
-        if not postgres:
-            _process_lock.release()
+            return total + _chain_all(batch)
+        if postgres:
+            if not _sql("SELECT pg_try_advisory_lock(%s)", [SEQUENCER_LOCK])[0]:
+                return total
+            try:
+                total += _chain_all(batch)
+            finally:
+                _sql("SELECT pg_advisory_unlock(%s)", [SEQUENCER_LOCK])
+        else:
+            if not _process_lock.acquire(blocking=False):
+                return total
+            try:
+                total += _chain_all(batch)
+            finally:
+                _process_lock.release()
+        if not _any_pending():
+            return total
+
+
+def _chain_all(batch: int) -> int:
+    total = 0
+    # Only in a transaction of its own: never change how the caller's own transaction commits.
+    relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
+    while True:
+        with transaction.atomic():
+            if relaxed:
+                # The chain is derived from committed entries: a crash that loses the newest chaining only
+                # leaves those entries unchained again, so the sequencer need not wait for the disk.
+                # checkpoint_write() forces a synchronous commit before it anchors anything.
+                _sql("SET LOCAL synchronous_commit TO OFF")
+            chained = _chain_batch(batch)
+        total += chained
+        if chained < batch:
+            return total
 
 
 def _note_of(entry: AuditEntry) -> AuditNote | None:
@@ -201,10 +234,25 @@ def _chain_batch(batch: int) -> int:
         entry.note_digest = note_digest(key, note.text) if note is not None else ""
         entry.entry_hash = entry_hash(entry, key)
         prev = entry.entry_hash
-    # The plain QuerySet: AuditEntry's own refuses every update, and only the sequencer may chain.
-    models.QuerySet(AuditEntry).bulk_update(entries, ["seq", "prev_hash", "key_id", "note_digest", "entry_hash"])
+    _store_chain(entries)
     AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
     return len(entries)
+
+
+def _store_chain(entries: list[AuditEntry]) -> None:
+    """Write the chaining columns (and only those) of `entries` in one statement."""
+    columns = ["seq", "prev_hash", "key_id", "note_digest", "entry_hash"]
+    if connection.vendor != "postgresql":
+        # The plain QuerySet: AuditEntry's own refuses every update, and only the sequencer may chain.
+        models.QuerySet(AuditEntry).bulk_update(entries, columns)
+        return
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s, %s)"] * len(entries))
+    params = [value for e in entries for value in (e.pk, e.seq, e.prev_hash, e.key_id, e.note_digest, e.entry_hash)]
+    _sql(f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, key_id = v.key_id, "
+         f"note_digest = v.note_digest, entry_hash = v.entry_hash "
+         f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, key_id, note_digest, entry_hash) "
+         f"WHERE e.id = v.id AND e.seq IS NULL", params)
 
 
 # --- Checkpoints outside the database ---------------------------------------------------------
@@ -245,6 +293,9 @@ def checkpoint_write(*, now: datetime | None = None) -> str | None:
     a checkpoint must never vouch for a log that was tampered with).
     """
     chain_pending()
+    with transaction.atomic():
+        # A synchronous write: every chaining committed before it is on disk before anything is anchored.
+        AuditChainHead.objects.filter(pk=1).update(last_seq=models.F("last_seq"))
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is None or not head.last_seq:
         return None
