@@ -9,11 +9,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
 from . import ladder, notes, reports, selectors, targets
+from .dashboard import note_label, with_note_facts
 from .forms import DismissCasesForm, LadderActionForm
 from .models import (
     AccountNote,
@@ -44,7 +46,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "action", "actor_ref", "target_type", "target_id", "short_reason"]
+    list_display = ["created_at", "action", "actor_ref", "target_type", "target_id", "note_ref", "chain_state"]
     # Only users who appear in the log are offered, not every account.
     list_filter = ["action", "target_type", ("actor", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "created_at"
@@ -53,18 +55,27 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     # Exact match: target ids are numbers, and "1" must not also find 10, 11, 100...
     search_fields = ["=target_id"]
     search_help_text = _("Search by target id (exact).")
-    fields = ["created_at", "actor_ref", "action", "target_type", "target_id", "reason", "data", "prev_hash", "entry_hash"]
+    # No free text: a note shows as its length (its text may hold a name, a number or a phone).
+    fields = ["created_at", "actor_ref", "action", "target_type", "target_id", "note_ref", "data", "seq", "key_id",
+              "note_digest", "prev_hash", "entry_hash"]
     readonly_fields = fields
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return with_note_facts(super().get_queryset(request))
 
     @admin.display(description=_("actor"), ordering="actor_id")
     def actor_ref(self, obj):
         # The id, not the user row: the actor may have been deleted since, and the entry still names them.
         return f"#{obj.actor_id}" if obj.actor_id else "-"
 
-    @admin.display(description=_("reason"))
-    def short_reason(self, obj):
-        return obj.reason if len(obj.reason) <= 80 else f"{obj.reason[:79]}…"
+    @admin.display(description=_("note"))
+    def note_ref(self, obj):
+        return note_label(obj) or "-"
+
+    @admin.display(description=_("chain"), ordering="seq")
+    def chain_state(self, obj):
+        return f"#{obj.seq}" if obj.seq is not None else gettext("pending")
 
 
 @admin.register(ReviewItem)

@@ -22,5 +22,7 @@ class ModerationConfig(AppConfig):
         targets.register(targets.user_target())
         # Accounts' staff services (levels, groups, flags, agreements, identity reveals) write to this log without importing it.
         accounts_audit.register_recorder(audit.record)
-        # Staff notes about an account are erased with it.
+        # Staff notes about an erased account are erased with it: the account notes, and the free text of
+        # audit entries about it (the entries themselves stay, with a keyed digest of the erased text).
         erasure.register(erase_account_notes)
+        erasure.register(audit.erase_notes_about)

@@ -2,10 +2,11 @@
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q
+from django.db.models.functions import Length, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext, ngettext
 
 from . import selectors
 from .models import AuditEntry, ItemStatus, ReviewItem
@@ -104,3 +105,18 @@ def audit_filtered(params) -> tuple:
     if until:
         qs = qs.filter(created_at__lt=timezone.make_aware(datetime.combine(until + timedelta(days=1), datetime.min.time()), tz))
     return qs.order_by("pk"), values
+
+
+def note_label(entry) -> str:
+    """What pages and the export show of an entry's note: its length or that it was erased, never its text."""
+    chars = getattr(entry, "note_chars", None)
+    if getattr(entry, "note_erased", False):
+        return gettext("note (erased)")
+    if chars is None:
+        return ""
+    return ngettext("note (%(n)d char)", "note (%(n)d chars)", chars) % {"n": chars}
+
+
+def with_note_facts(queryset):
+    """Annotate note_chars / note_erased in the database, so the note's text is never even loaded."""
+    return queryset.annotate(note_chars=Length("note__text"), note_erased=Q(note__erased_at__isnull=False))

@@ -126,13 +126,21 @@ def penalty_apply(*, target_user=None, public_account=None, action, rule, reason
             until = None if ban == FOREVER else now + timedelta(days=ban)
             IdentityBan.objects.bulk_create([IdentityBan(fingerprint=fp, until=until, penalty=penalty, created_at=now)
                                              for fp in fingerprints])
-        audit.record(actor=moderator, action=f"penalty.{action.name.lower()}", target=penalty, reason=reason, data={
+        extra = dict(extra_audit or {})
+        # Free text belongs to the erasable note, never to the entry's data.
+        rung_reason = str(extra.pop("rung_reason", "") or "").strip()
+        if rung_reason:
+            extra["rung_reason_given"] = True
+        note = f"{reason}\n\n[another rung than suggested] {rung_reason}" if rung_reason else reason
+        data = {
             "subject": f"user:{target_user.pk}" if target_user is not None else f"public_account:{public_account.pk}",
             "owner": owner.pk if owner is not None else None, "rule": rule, "duration_days": duration_days,
             "ends_at": penalty.ends_at.isoformat() if penalty.ends_at else None, "removed": penalty.removed or None,
             "identity_ban": ban, "identities_banned": len(fingerprints), "case": case.pk if case else None,
-            **(extra_audit or {}),
-        })
+            **extra,
+        }
+        audit.record(actor=moderator, action=f"penalty.{action.name.lower()}", target=penalty, reason=note,
+                     subject=owner, data=data)
         if action == Rung.CLOSE and target_user is not None:
             hooks.on_user_closed.send(user=target_user, penalty=penalty, actor=moderator)
         hooks.on_penalty_applied.send(penalty=penalty, actor=moderator)

@@ -1,7 +1,5 @@
 """The review queue shared by every kind of item, and the append-only audit log."""
 
-import hashlib
-import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -109,7 +107,7 @@ class ReviewItem(StateMachineMixin, models.Model):
 
 
 class AuditQuerySet(models.QuerySet):
-    """Bulk changes are refused too: the log only grows."""
+    """Bulk changes are refused too: the log only grows (the sequencer chains through moderation.audit)."""
 
     def update(self, **kwargs):
         raise PermissionError("The audit log is append-only.")
@@ -119,7 +117,13 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """Who did what to which item, when and why; each entry hashes the one before it."""
+    """Who did what to which item, and when; chained to the entry before it under a key kept out of the database.
+
+    record() inserts the entry unchained (seq and entry_hash empty) in the caller's transaction; the sequencer
+    (moderation.audit.chain_pending) then gives it the next `seq`, the previous entry's hash and its own
+    HMAC-SHA256. Free text typed by staff never lives here: it is an erasable AuditNote, of which the entry
+    keeps only a keyed digest.
+    """
 
     # The entry outlives its actor: deleting a user neither is blocked by the log (PROTECT would make
     # every audited user undeletable) nor edits it (SET_NULL would rewrite hashed rows). actor_id stays.
@@ -128,11 +132,14 @@ class AuditEntry(models.Model):
     action = models.CharField(_("action"), max_length=60, db_index=True)
     target_type = models.CharField(_("target type"), max_length=60, blank=True)
     target_id = models.CharField(_("target id"), max_length=40, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # Set by the sequencer, never by the writer.
+    seq = models.PositiveBigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    key_id = models.CharField(_("key id"), max_length=16, blank=True)
+    note_digest = models.CharField(_("note digest"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    entry_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -140,7 +147,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         ordering = ["-pk"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            # The sequencer's work list: small, whatever the size of the log.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unchained"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
@@ -153,23 +164,49 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only: entries cannot be deleted.")
 
-    def compute_hash(self) -> str:
-        """SHA-256 over the previous hash and every recorded field: an edit anywhere changes it."""
-        payload = json.dumps({
-            "prev": self.prev_hash, "actor": self.actor_id, "action": self.action, "target_type": self.target_type,
-            "target_id": self.target_id, "reason": self.reason, "data": self.data,
-            "created_at": self.created_at.isoformat(),
-        }, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    @property
+    def is_chained(self) -> bool:
+        return self.seq is not None
+
+    @property
+    def reason(self) -> str:
+        """The note's text, "" when there is none or it was erased (for services and tests, never for pages)."""
+        try:
+            note = self.note
+        except AuditNote.DoesNotExist:
+            return ""
+        return "" if note.erased_at else note.text
+
+
+class AuditNote(models.Model):
+    """Free text staff typed with an audited action (a reason, a note): erasable, unlike the entry.
+
+    The entry keeps an HMAC of the text, so an edited note is detected; an erased one (text emptied,
+    erased_at set) is reported as erased. Pages and the CSV export never show the text.
+    """
+
+    entry = models.OneToOneField(AuditEntry, on_delete=models.PROTECT, primary_key=True, related_name="note")
+    text = models.TextField(blank=True)
+    # The user the note is about (not a foreign key: it must survive that user's erasure and deletion).
+    subject_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit note")
+        verbose_name_plural = _("audit notes")
+
+    def __str__(self) -> str:
+        return f"note of entry {self.entry_id}"
 
 
 class AuditChainHead(models.Model):
-    """A single row locked while appending, so concurrent writers chain in a strict order."""
+    """Where the chain ends: written by the sequencer only (writers never lock it)."""
 
+    last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
-        return self.last_hash[:12]
+        return f"{self.last_seq}:{self.last_hash[:12]}"
 
 
 # --- Enforcement: the ladder, strikes, appeals, identity bans, reports -------------------

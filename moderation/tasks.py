@@ -16,3 +16,19 @@ def penalties_notify_ended() -> int:
     due = list(Penalty.objects.filter(status=PenaltyStatus.ACTIVE, action__in=TIMED_RUNGS, notified_end_at__isnull=True,
                                       ends_at__lte=timezone.now()).order_by("ends_at").values_list("pk", flat=True)[:BATCH])
     return sum(penalty_notify_ended(penalty_id=pk) for pk in due)
+
+
+@shared_task(acks_late=True)
+def audit_log_chain() -> int:
+    """Beat task (every few seconds): chain the entries no after-commit sequencer picked up."""
+    from . import audit
+
+    return audit.chain_pending()
+
+
+@shared_task(acks_late=True)
+def audit_log_checkpoint() -> str | None:
+    """Beat task: sign a checkpoint of the chain into the private storage (outside the database)."""
+    from . import audit
+
+    return audit.checkpoint_write()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from . import registry, selectors, services
-from .dashboard import audit_filtered, dashboard_for
+from .dashboard import audit_filtered, dashboard_for, note_label, with_note_facts
 from .forms import DecisionForm
 from .models import ItemStatus
 
@@ -242,8 +242,9 @@ def _cell(value) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-AUDIT_CSV_HEADER = ["id", "created_at", "actor_id", "action", "target_type", "target_id", "reason", "data",
-                    "prev_hash", "entry_hash"]
+# No free text: the note column says "note (n chars)" or "note (erased)" (docs/audit.md).
+AUDIT_CSV_HEADER = ["id", "seq", "created_at", "actor_id", "action", "target_type", "target_id", "note", "data",
+                    "key_id", "note_digest", "prev_hash", "entry_hash"]
 
 
 @login_required
@@ -253,14 +254,16 @@ def audit_export(request):
     if not (request.user.is_staff and request.user.has_perm("moderation.view_auditentry")):
         raise Http404
     entries, _values = audit_filtered(request.GET)
+    entries = with_note_facts(entries)
     writer = csv.writer(_Echo())
 
     def rows():
         yield writer.writerow(AUDIT_CSV_HEADER)
         for e in entries.iterator(chunk_size=2000):
             yield writer.writerow([_cell(v) for v in (
-                e.pk, e.created_at.isoformat(), e.actor_id, e.action, e.target_type, e.target_id, e.reason,
-                json.dumps(e.data, ensure_ascii=False, sort_keys=True), e.prev_hash, e.entry_hash)])
+                e.pk, e.seq, e.created_at.isoformat(), e.actor_id, e.action, e.target_type, e.target_id,
+                note_label(e), json.dumps(e.data, ensure_ascii=False, sort_keys=True), e.key_id, e.note_digest,
+                e.prev_hash, e.entry_hash)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{timezone.localdate():%Y%m%d}.csv"'

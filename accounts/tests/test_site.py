@@ -13,6 +13,7 @@ PROD_ENV = {
     "DATABASE_URL": "postgres://user:pw@db.example/realname",
     "FIELD_ENCRYPTION_KEYS": "7Bd1o0a2z5fM3b8m1b2c3d4e5f6g7h8i9j0k1l2m3n4=",
     "IDENTITY_HMAC_KEY": "hmac-production-key-" + "y" * 32,
+    "AUDIT_LOG_KEY": "audit-production-key-" + "z" * 32,
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "realname.example",
 }
@@ -33,7 +34,8 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "IDENTITY_HMAC_KEY"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "IDENTITY_HMAC_KEY",
+                                     "AUDIT_LOG_KEY"])
 def test_production_refuses_to_start_without_a_secret(missing):
     env = {k: v for k, v in PROD_ENV.items() if k != missing}
     result = _manage("check", env=env)

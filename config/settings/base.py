@@ -19,6 +19,7 @@ env = environ.Env()
 DEV_SECRET_KEY = "local-dev-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_FIELD_ENCRYPTION_KEY = "2bGSDJrtQWYg5ImD6vlQk0bG2FIvPT7d5rbh0c_ZE3A="  # Fernet key, local only
 DEV_IDENTITY_HMAC_KEY = "local-dev-only-hmac-key"
+DEV_AUDIT_LOG_KEY = "local-dev-only-audit-log-key-not-a-secret-0123456789"
 
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
@@ -195,6 +196,16 @@ MFA_TOTP_ISSUER = "Realname"
 MFA_REQUIRED_GROUPS = ["moderator", "senior moderator", "compliance"]
 STAFF_PATH_PREFIXES = ["/admin/", "/review/", "/staff/"]
 
+# --- The audit log (docs/audit.md) -------------------------------------------
+# Entries are chained with HMAC-SHA256 under AUDIT_LOG_KEY, which never lives in the database. To rotate,
+# set the new secret as AUDIT_LOG_KEY and keep the old one in AUDIT_LOG_OLD_KEYS (comma-separated secrets):
+# each entry and checkpoint names the id of its key, derived from the secret.
+AUDIT_LOG_KEY = env.str("AUDIT_LOG_KEY", default=DEV_AUDIT_LOG_KEY)
+AUDIT_LOG_OLD_KEYS = env.list("AUDIT_LOG_OLD_KEYS", default=[])
+# Signed checkpoints go to this storage (the private one: S3 in production) under this prefix.
+AUDIT_CHECKPOINT_STORAGE = "private"
+AUDIT_CHECKPOINT_PREFIX = "audit/checkpoints/"
+
 # --- Email -----------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@realname.local")
@@ -216,6 +227,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "qualifications-remind": {"task": "publicaccounts.tasks.qualifications_remind", "schedule": 60 * 60 * 6},
     "erase-deleted-accounts": {"task": "accounts.tasks.erase_deleted_accounts", "schedule": 60 * 60},
     "purge-phone-challenges": {"task": "accounts.tasks.purge_phone_challenges", "schedule": 60 * 60},
+    # The audit log: chain what after-commit sequencing missed, then anchor the chain outside the database.
+    "audit-log-chain": {"task": "moderation.tasks.audit_log_chain", "schedule": 15},
+    "audit-log-checkpoint": {"task": "moderation.tasks.audit_log_checkpoint",
+                             "schedule": env.int("AUDIT_CHECKPOINT_SECONDS", default=5 * 60)},
 }
 
 # --- Security headers ------------------------------------------------------

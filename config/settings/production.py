@@ -4,6 +4,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    AUDIT_LOG_OLD_KEYS,
+    DEV_AUDIT_LOG_KEY,
     DEV_FIELD_ENCRYPTION_KEY,
     DEV_IDENTITY_HMAC_KEY,
     DEV_SECRET_KEY,
@@ -28,6 +30,12 @@ FIELD_ENCRYPTION_KEYS = [k.strip() for k in _keys.split(",") if k.strip()]
 if DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS still holds the local development key.")
 IDENTITY_HMAC_KEY = _required("IDENTITY_HMAC_KEY", dev_value=DEV_IDENTITY_HMAC_KEY)
+# The audit log's chain key: never in the database, so a database writer cannot re-sign a rewritten log.
+AUDIT_LOG_KEY = _required("AUDIT_LOG_KEY", dev_value=DEV_AUDIT_LOG_KEY)
+if len(AUDIT_LOG_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_LOG_KEY is too short: use at least 32 random characters.")
+if DEV_AUDIT_LOG_KEY in AUDIT_LOG_OLD_KEYS:
+    raise ImproperlyConfigured("AUDIT_LOG_OLD_KEYS still holds the local development key.")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -23,6 +23,8 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 FIELD_ENCRYPTION_KEYS = ["2bGSDJrtQWYg5ImD6vlQk0bG2FIvPT7d5rbh0c_ZE3A="]
 IDENTITY_HMAC_KEY = "test-hmac-key"
+AUDIT_LOG_KEY = "test-audit-log-key-0123456789abcdefghijklmnopqrstuvwxyz"
+AUDIT_LOG_OLD_KEYS: list[str] = []
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('moderation', '0003_enforcement'),
+        ('moderation', '0006_audit_reason_moved_to_notes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
