@@ -73,6 +73,23 @@ def queries_of(call) -> list[str]:
     return [query["sql"] for query in ctx.captured_queries]
 
 
+def _compare(small_sql: list[str], large_sql: list[str], *, at_most: int | None) -> int:
+    assert len(small_sql) == len(large_sql), (
+        f"{len(small_sql)} queries at the small size but {len(large_sql)} at the large size:\n"
+        + "\n".join(large_sql))
+    if at_most is not None:
+        assert len(large_sql) <= at_most, f"{len(large_sql)} queries, more than {at_most}:\n" + "\n".join(large_sql)
+    return len(large_sql)
+
+
+def assert_same_queries(small, large, *, at_most: int | None = None) -> int:
+    """`small()` and `large()` (the same page or read at two data sizes) cost the same number of queries.
+
+    `at_most` is a sanity bound on the count. Returns the count.
+    """
+    return _compare(queries_of(small), queries_of(large), at_most=at_most)
+
+
 def assert_constant_queries(call, grow, *, at_most: int | None = None) -> int:
     """`call()` costs as many queries after `grow()` added data as before: constant per page, not per row.
 
@@ -80,12 +97,6 @@ def assert_constant_queries(call, grow, *, at_most: int | None = None) -> int:
     `at_most` is a sanity bound on the count. Warm caches (a first request of a session) before calling.
     Returns the count.
     """
-    small = queries_of(call)
+    small_sql = queries_of(call)
     grow()
-    large = queries_of(call)
-    assert len(small) == len(large), (
-        f"{len(small)} queries at the small size but {len(large)} at the large size:\n"
-        + "\n".join(large))
-    if at_most is not None:
-        assert len(large) <= at_most, f"{len(large)} queries, more than {at_most}:\n" + "\n".join(large)
-    return len(large)
+    return _compare(small_sql, queries_of(call), at_most=at_most)
