@@ -87,13 +87,19 @@ def test_login_of_a_closed_account_lands_on_the_notice(client, closed_user):
 def test_an_open_account_is_not_gated_and_its_closed_page_sends_to_status(client):
     user = Level1UserFactory()
     client.force_login(user)
-    assert client.get("/").status_code == 200
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert home.status_code == 200
+    assert 'name="text"' in home.content.decode() and "Your account is closed" not in home.content.decode()
     assert client.get("/me/closed/")["Location"] == reverse("moderation_public:status")
 
 
 def test_lifting_the_closure_opens_the_account_again(closed_client, closed_user, moderator):
     ladder.penalty_overturn(penalty=closed_user.penalties.get(), actor=moderator)
-    assert closed_client.get("/").status_code == 200
+    home = closed_client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert 'name="text"' in html, "the account may post again"
+    assert "Your account is closed" not in html and "See why and how to appeal" not in html
 
 
 # --- Identity bans ----------------------------------------------------------------------------
