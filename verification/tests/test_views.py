@@ -406,6 +406,15 @@ def test_nobody_else_sees_the_full_images(client, pending, moderator, other_mode
     assert not AuditEntry.objects.filter(action="document.image_view").exists()
 
 
+def _shown_image(response) -> Image.Image:
+    """The image a 200 response carries, decoded (fails on an empty or non-image body)."""
+    assert response.status_code == 200 and response["Content-Type"].startswith("image/")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    image = Image.open(io.BytesIO(body))
+    image.load()
+    return image
+
+
 def test_full_images_are_gone_after_a_decision_or_when_the_claim_lapses(client, pending, moderator, decide,
                                                                           time_machine, settings):
     from datetime import timedelta
@@ -416,7 +425,7 @@ def test_full_images_are_gone_after_a_decision_or_when_the_claim_lapses(client, 
     claim(pending, moderator)
     mfa_login(client, moderator)
     url = _image_url(pending.pk)
-    assert client.get(url).status_code == 200
+    assert _shown_image(client.get(url)).size[0] > 0
     time_machine.shift(timedelta(minutes=settings.REVIEW_CLAIM_TIMEOUT_MINUTES + 1))
     assert client.get(url).status_code == 404
     decide(pending, moderator, "approve")
@@ -434,7 +443,9 @@ def test_viewing_an_image_keeps_the_claim_alive(client, pending, moderator, time
     mfa_login(client, moderator)
     for _ in range(3):
         time_machine.shift(timedelta(minutes=settings.REVIEW_CLAIM_TIMEOUT_MINUTES - 5))
-        assert client.get(_image_url(pending.pk)).status_code == 200
+        assert _shown_image(client.get(_image_url(pending.pk))).size[0] > 0
+    item = item_of(pending)
+    assert item.status == ItemStatus.CLAIMED and item.claimed_by_id == moderator.pk
 
 
 # --- Inside the queue's item page ------------------------------------------------------------

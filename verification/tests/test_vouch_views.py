@@ -273,7 +273,9 @@ def test_mark_false_is_404_for_anyone_but_a_moderator_with_mfa(granted):
     moderator = make_moderator()
     assert _client(moderator).get(url).status_code == 404  # logged in without MFA
     client = mfa_login(Client(HTTP_ACCEPT_LANGUAGE="en"), moderator)
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Mark a vouched identity false" in page.content.decode() and f"#{granted.pk}" in page.content.decode()
     assert client.get("/verify/vouch/cases/999999/false/").status_code == 404
 
 
