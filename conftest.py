@@ -5,10 +5,7 @@ import os
 import pytest
 
 from core import sms
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from core.testing import running_in_ci
 
 
 def pytest_collection_modifyitems(config, items):
@@ -22,7 +19,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         for marker, reason in missing.items():
             if reason and marker in item.keywords:
-                if _ci():
+                if running_in_ci():
                     # In CI a skipped service test would hide a broken setup: fail loudly instead.
                     raise pytest.UsageError(f"CI=true but {item.nodeid} {reason}")
                 item.add_marker(pytest.mark.skip(reason=reason))

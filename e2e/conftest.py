@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from core.testing import running_in_ci
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -16,7 +18,7 @@ def pytest_collection_modifyitems(config, items):
     if Path(CHROMIUM).exists():
         return
     reason = f"needs Debian chromium at {CHROMIUM} (apt-get install -y chromium)"
-    if os.environ.get("CI", "").lower() == "true":
+    if running_in_ci():
         raise pytest.UsageError(f"CI=true but browser tests {reason}")
     for item in items:
         item.add_marker(pytest.mark.skip(reason=reason))

@@ -7,6 +7,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.tests.factories import Level1UserFactory, Level2UserFactory
 from e2e.helpers import TOTP_SECRET, log_in
@@ -15,9 +16,6 @@ from social.models import Moment
 from social.tests.factories import make_friends
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-
 
 
 def _moderator(email: str):
@@ -31,7 +29,7 @@ def _post(page, text: str):
     page.goto("/")
     page.fill("textarea[name=text]", text)
     page.click("form[action='/'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
+    expect(page.get_by_text("Your moment is posted.")).to_be_visible()
 
 
 def _claim_next(page, kind: str):
@@ -63,15 +61,14 @@ def test_report_restrict_appeal_uphold_and_post_again(new_page):
     b.check("input[name=category][value=fraud]")
     b.fill("textarea[name=text]", "Selling fake followers.")
     b.click("main form button[type=submit]")
-    b.wait_for_url(re.compile(r"/$"))
-    assert b.locator("text=A moderator will look at your report").first.is_visible()
+    expect(b.get_by_text("A moderator will look at your report").first).to_be_visible()
     assert ReportCase.objects.get().target_key == "moment"
 
     # 3. The first moderator claims the report and restricts the author for 7 days.
     m1 = new_page()
     log_in(m1, first_moderator.email, totp_secret=TOTP_SECRET)
     _claim_next(m1, "report")
-    assert "Cheap followers, message me" in m1.locator(".item-body").inner_text()
+    expect(m1.locator(".item-body")).to_contain_text("Cheap followers, message me")
     m1.check("input[name=decision][value=restrict]")
     m1.select_option("select[name=rule]", "community")
     m1.select_option("select[name=duration]", "7")
@@ -80,20 +77,22 @@ def test_report_restrict_appeal_uphold_and_post_again(new_page):
     m1.fill("textarea[name=note]", "Advertising fake followers in moments.")
     m1.click("form.decision-form button[type=submit]")
     m1.wait_for_url(re.compile(r"/review/$"))
+    expect(m1.get_by_text("Your decision is recorded.")).to_be_visible()
     penalty = Penalty.objects.get(user=author)
     assert penalty.action == Rung.RESTRICT
 
     # 4. The author cannot post and sees why, with the way to the status page.
     a.goto("/")
-    assert a.locator("textarea[name=text]").count() == 0
     denied = a.locator(".notice-locked").first
-    assert "Your publishing is restricted until" in denied.inner_text()
+    expect(denied).to_contain_text("Your publishing is restricted until")
+    expect(a.locator("textarea[name=text]")).to_have_count(0)
     a.click(".notice-locked a[href='/me/status/']")
     a.wait_for_url(re.compile(r"/me/status/$"))
-    in_force = a.locator(f"#in-force-{penalty.pk}").inner_text()
-    assert str(Rung.RESTRICT.label) in in_force and "Advertising fake followers in moments." in in_force
+    in_force = a.locator(f"#in-force-{penalty.pk}")
+    expect(in_force).to_contain_text(str(Rung.RESTRICT.label))
+    expect(in_force).to_contain_text("Advertising fake followers in moments.")
     # Until when: the end of the 7 days, in the site's time.
-    assert timezone.localtime(penalty.ends_at).strftime("%Y-%m-%d %H:%M") in in_force
+    expect(in_force).to_contain_text(timezone.localtime(penalty.ends_at).strftime("%Y-%m-%d %H:%M"))
 
     # 5. The author appeals with a statement.
     a.click(f"#penalty-{penalty.pk} a[href='/me/appeals/new/{penalty.pk}/']")
@@ -107,14 +106,15 @@ def test_report_restrict_appeal_uphold_and_post_again(new_page):
     m2 = new_page()
     log_in(m2, second_moderator.email, totp_secret=TOTP_SECRET)
     _claim_next(m2, "appeal")
-    assert "It was a joke between friends" in m2.locator(".item-body").inner_text()
+    expect(m2.locator(".item-body")).to_contain_text("It was a joke between friends")
     m2.check("input[name=decision][value=uphold]")
     m2.click("form.decision-form button[type=submit]")
     m2.wait_for_url(re.compile(r"/review/$"))
+    expect(m2.get_by_text("Your decision is recorded.")).to_be_visible()
     penalty.refresh_from_db()
     assert penalty.status == PenaltyStatus.OVERTURNED
 
     # 7. The author posts again.
     _post(a, "Back to ordinary news")
-    assert a.locator("text=Your moment is posted.").first.is_visible()
+    expect(a.locator(".card.moment").first).to_contain_text("Back to ordinary news")
     assert Moment.objects.filter(author=author, text="Back to ordinary news").exists()

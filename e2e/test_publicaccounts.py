@@ -8,6 +8,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.tests.factories import Level2UserFactory
 from core.testing import uploads_dir
@@ -15,9 +16,6 @@ from e2e.helpers import TOTP_SECRET, log_in
 from publicaccounts.models import PublicAccount, Qualification, QualificationStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-
 
 
 def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_page):
@@ -38,13 +36,13 @@ def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_pa
     me.check("input[name=operator_type][value=individual]")
     me.click("main form button[type=submit]")
     me.wait_for_url(re.compile(r"/p/garden-gazette/$"))
-    assert me.locator("h1#account-name").inner_text() == "Garden Gazette"
+    expect(me.locator("h1#account-name")).to_have_text("Garden Gazette")
     account = PublicAccount.objects.get(handle="garden-gazette")
     assert account.status == "active"
     # No licence yet: political news is offered disabled, with the reason.
     me.goto("/p/garden-gazette/articles/new/")
-    assert me.locator("input[name=category][value=political_news]").is_disabled()
-    assert me.locator("text=needs a news-service licence").first.is_visible()
+    expect(me.locator("input[name=category][value=political_news]")).to_be_disabled()
+    expect(me.get_by_text("needs a news-service licence").first).to_be_visible()
 
     # 2. Apply for a reproduction licence with a scan.
     me.goto("/p/garden-gazette/qualifications/new/")
@@ -57,7 +55,7 @@ def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_pa
     me.set_input_files("input[name=scan]", str(uploads_dir() / "id-back-plain.png"))
     me.click("main form button[type=submit]")
     me.wait_for_url(re.compile(r"/p/garden-gazette/$"))
-    assert me.locator("text=Compliance staff will review it").first.is_visible()
+    expect(me.get_by_text("Compliance staff will review it").first).to_be_visible()
     qualification = Qualification.objects.get(account=account)
     assert qualification.status == QualificationStatus.PENDING
 
@@ -67,20 +65,21 @@ def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_pa
     staff.goto("/review/?kind=qualification")
     staff.click("form[action='/review/claim-next/'] >> text=Claim the next item")
     staff.wait_for_url(re.compile(r"/review/items/\d+/$"))
-    assert staff.locator(".licence-number").inner_text() == "10120230042"
+    expect(staff.locator(".licence-number")).to_have_text("10120230042")
     # The scan is served to the claim holder (permission-checked, audited, watermarked).
     scan = staff.locator("img.pa-scan")
-    scan.wait_for()
+    expect(scan).to_be_visible()
     staff.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=scan.element_handle())
     staff.check("input[name=decision][value=approve]")
     staff.click("form.decision-form button[type=submit]")
     staff.wait_for_url(re.compile(r"/review/$"))
+    expect(staff.get_by_text("Your decision is recorded.")).to_be_visible()
     qualification.refresh_from_db()
     assert qualification.status == QualificationStatus.APPROVED
 
     # 4. The owner reproduces a political article, crediting the source.
     me.goto("/p/garden-gazette/articles/new/")
-    assert me.locator("input[name=origin][value=original]").is_disabled()
+    expect(me.locator("input[name=origin][value=original]")).to_be_disabled()
     me.fill("input[name=title]", "State Council meets on jobs")
     me.fill("textarea[name=body]", "The State Council **met** today.\n\n<script>alert(1)</script>")
     me.check("input[name=category][value=political_news]")
@@ -95,17 +94,15 @@ def test_a_licensed_account_reproduces_political_news_with_a_visible_mark(new_pa
     # 5. The mark and the source show on the article, and the mark on the account page, to anyone.
     reader = new_page()
     reader.goto(me.url)
-    assert reader.locator("h1").inner_text() == "State Council meets on jobs"
-    assert reader.locator(".pa-body strong").inner_text() == "met"
-    assert reader.locator(".pa-body script").count() == 0
+    expect(reader.locator("h1")).to_have_text("State Council meets on jobs")
+    expect(reader.locator(".pa-body strong")).to_have_text("met")
+    expect(reader.locator(".pa-body script")).to_have_count(0)
     source = reader.locator("#source")
-    assert "Xinhua News Agency" in source.inner_text()
-    assert "Li Ming" in source.inner_text()
-    assert "State Council executive meeting on employment" in source.inner_text()
+    for text in ("Xinhua News Agency", "Li Ming", "State Council executive meeting on employment"):
+        expect(source).to_contain_text(text)
     mark = reader.locator(".news-mark")
-    assert "10120230042" in mark.inner_text()
-    assert "Beijing Cyberspace Administration" in mark.inner_text()
-    assert (today + timedelta(days=365)).isoformat() in mark.inner_text()
+    for text in ("10120230042", "Beijing Cyberspace Administration", (today + timedelta(days=365)).isoformat()):
+        expect(mark).to_contain_text(text)
     reader.goto("/p/garden-gazette/")
-    assert "10120230042" in reader.locator("#marks .news-mark").inner_text()
-    assert reader.locator("text=State Council meets on jobs").first.is_visible()
+    expect(reader.locator("#marks .news-mark")).to_contain_text("10120230042")
+    expect(reader.get_by_text("State Council meets on jobs").first).to_be_visible()

@@ -6,10 +6,12 @@ shared-address rule skip loopback and private addresses (production never sets i
 browser still gets its own device cookie, so the case is not flagged.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from accounts.models import Level, LevelSource, User
 from e2e.helpers import log_in
@@ -18,8 +20,6 @@ from verification.vouching.tasks import vouch_cases_tick
 from verification.vouching.tests.helpers import make_applicant, make_voucher, unique_id_number
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
 
 
 def _nickname(user, name):
@@ -45,16 +45,16 @@ def test_three_friends_vouch_and_the_applicant_reaches_level_2(new_page, setting
     me.goto("/verify/")
     me.click("#way-vouch a.button")
     me.wait_for_url("**/verify/vouch/")
-    assert me.is_disabled(f"#voucher-{recent.pk}")
-    assert me.locator(f"#why-{recent.pk}").inner_text().startswith("Friends for less than 7 days")
+    expect(me.locator(f"#voucher-{recent.pk}")).to_be_disabled()
+    expect(me.locator(f"#why-{recent.pk}")).to_have_text(re.compile(r"^\s*Friends for less than 7 days"))
     me.select_option("select[name=kind]", "resident_id")
     me.fill("input[name=real_name]", "王小明")
     me.fill("input[name=document_number]", unique_id_number())
     for voucher in vouchers:
         me.check(f"#voucher-{voucher.pk}")
     me.click("form.vouch-form button[type=submit]")
-    me.wait_for_selector("#vouch-case[data-status=collecting]")
-    assert me.locator("text=Your friends have been asked.").is_visible()
+    expect(me.locator("#vouch-case[data-status=collecting]")).to_be_visible()
+    expect(me.get_by_text("Your friends have been asked.")).to_be_visible()
     case = VouchCase.objects.get(applicant=applicant)
 
     for voucher in vouchers:
@@ -62,29 +62,29 @@ def test_three_friends_vouch_and_the_applicant_reaches_level_2(new_page, setting
         log_in(page, voucher.email)
         page.goto("/verify/vouches/")
         card = page.locator(f"#request-{case.requests.get(voucher=voucher).pk}")
-        assert card.locator(".claimed-name").inner_text() == "王小明"
-        assert "*" in card.locator(".masked-number").inner_text()
-        assert card.locator(".liability").is_visible()
+        expect(card.locator(".claimed-name")).to_have_text("王小明")
+        expect(card.locator(".masked-number")).to_contain_text("*")
+        expect(card.locator(".liability")).to_be_visible()
         card.locator("input[name=statement]").check()
         card.locator(".confirm-form button[type=submit]").click()
-        page.wait_for_selector("text=Thank you. Your confirmation is recorded.")
-        assert page.locator(f"#answered-{case.requests.get(voucher=voucher).pk}[data-status=confirmed]").count() == 1
+        expect(page.get_by_text("Thank you. Your confirmation is recorded.")).to_be_visible()
+        expect(page.locator(f"#answered-{case.requests.get(voucher=voucher).pk}[data-status=confirmed]")).to_have_count(1)
 
     case.refresh_from_db()
     assert case.status == VouchCaseStatus.CHALLENGE, "the case was flagged instead of entering the window"
     me.goto("/verify/vouch/")
-    assert me.locator("#vouch-case[data-status=challenge]").is_visible()
-    assert me.locator("text=Your friends confirmed your real name").is_visible()
+    expect(me.locator("#vouch-case[data-status=challenge]")).to_be_visible()
+    expect(me.get_by_text("Your friends confirmed your real name")).to_be_visible()
 
     # The waiting period passes; the beat task runs.
     with time_machine.travel(case.challenge_ends_at + timedelta(minutes=1), tick=True):
         result = vouch_cases_tick.delay().get()
         assert result["granted"] == 1
         me.goto("/verify/vouch/")
-        assert me.locator("#vouch-case[data-status=granted]").is_visible()
-        assert me.locator("text=Your identity is verified: you are at level 2.").is_visible()
+        expect(me.locator("#vouch-case[data-status=granted]")).to_be_visible()
+        expect(me.get_by_text("Your identity is verified: you are at level 2.")).to_be_visible()
         me.goto("/verify/")
-        assert me.locator("text=2 · Identity verified").first.is_visible()
+        expect(me.get_by_text("2 · Identity verified").first).to_be_visible()
 
     applicant = User.objects.get(pk=applicant.pk)
     assert applicant.level == Level.VERIFIED and applicant.level_source == LevelSource.VOUCH

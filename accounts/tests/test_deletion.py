@@ -201,7 +201,11 @@ def test_cancelling_restores_the_account(member_client, member):
     assert member.pk not in _closed_ids()
     assert Moment.objects.exclude(author_id__in=closed_user_ids()).filter(pk=moment.pk).exists()
     assert policy.check(User.objects.get(pk=member.pk), Action.POST_MOMENT)
-    assert member_client.get("/").status_code == 200
+    home = member_client.get("/")
+    assert home.status_code == 200
+    html = home.content.decode()
+    assert moment.text in html and 'name="text"' in html, "the moment is back and posting is open again"
+    assert "waiting to be deleted" not in html
     assert Notification.objects.filter(user=member, kind="account.deletion_cancelled").exists()
     # Nothing to cancel any more: the page sends to the profile; a second POST changes nothing.
     assert member_client.get("/me/delete/cancel/")["Location"] == reverse("accounts:me")
@@ -358,6 +362,14 @@ def test_the_erasure_task_is_on_the_beat_schedule():
 
 def test_staff_see_deletion_requests_read_only(staff_client, member):
     request = deletion.deletion_start(user=member)
-    assert staff_client.get("/admin/accounts/deletionrequest/").status_code == 200
-    assert staff_client.get(f"/admin/accounts/deletionrequest/{request.pk}/change/").status_code == 200
+    listing = staff_client.get("/admin/accounts/deletionrequest/")
+    assert listing.status_code == 200
+    assert f"/admin/accounts/deletionrequest/{request.pk}/change/" in listing.content.decode()
+    page = staff_client.get(f"/admin/accounts/deletionrequest/{request.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Read-only: the values are shown, no field is editable, nothing can be saved or added.
+    assert "Cooling" in html or "cooling" in html
+    assert 'name="status"' not in html and 'name="_save"' not in html
+    assert "/admin/accounts/deletionrequest/add/" not in listing.content.decode()
     assert staff_client.post(f"/admin/accounts/deletionrequest/{request.pk}/delete/").status_code == 403

@@ -37,6 +37,8 @@ def test_code_by_sms_then_confirm_raises_level_to_1(client, user, sms_outbox, dj
     assert (user.level, user.level_source) == (Level.INDIRECT, LevelSource.PHONE)
     assert PhoneNumber.objects.get(user=user).confirmed_at is not None
     assert Notification.objects.filter(user=user, kind="phone.confirmed").exists()
+    shown = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Your phone number is confirmed. You are now at level 1." in shown
 
 
 def test_only_a_hash_of_the_code_is_stored(client, user, sms_outbox, django_capture_on_commit_callbacks):

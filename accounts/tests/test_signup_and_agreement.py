@@ -87,12 +87,15 @@ def test_new_agreement_version_sends_every_user_to_accept(client, user, new_vers
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:agreement"))
     # Reading the agreement and logging out stay possible.
-    assert client.get(reverse("accounts:agreement"), HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    page = client.get(reverse("accounts:agreement"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "Agreement 2027" in page.content.decode() and 'name="accept"' in page.content.decode()
     response = client.post(reverse("accounts:agreement"), {"accept": "on", "next": "/friends/"},
                            REMOTE_ADDR="198.51.100.1")
     assert response["Location"] == "/friends/"
     assert AgreementAcceptance.objects.get(user=user, version=new_version).ip_address == "198.51.100.1"
-    assert client.get("/friends/").status_code == 200
+    friends = client.get("/friends/", HTTP_ACCEPT_LANGUAGE="en")
+    assert friends.status_code == 200 and "<h1>Friends</h1>" in friends.content.decode()
 
 
 def test_accepting_twice_records_once(client, user, new_version):
@@ -112,4 +115,6 @@ def test_logout_stays_possible_before_accepting(client, user, new_version):
 def test_draft_version_is_not_in_force(client, user):
     AgreementVersion.objects.create(version="draft", title="Draft", body_zh="草稿", body_en="Draft")
     client.force_login(user)
-    assert client.get("/friends/").status_code == 200
+    response = client.get("/friends/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "<h1>Friends</h1>" in response.content.decode() and "Draft" not in response.content.decode()

@@ -46,7 +46,10 @@ def test_moderator_group_member_needs_mfa_too(client):
 
 def test_ordinary_user_is_not_bothered_by_mfa(client, user):
     client.force_login(user)
-    assert client.get("/friends/").status_code == 200
+    response = client.get("/friends/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Friends</h1>" in html and "authenticator" not in html.lower()
 
 
 def test_full_login_with_password_and_totp_opens_the_admin(client):
@@ -59,7 +62,11 @@ def test_full_login_with_password_and_totp_opens_the_admin(client):
     code = f"{hotp_value(SECRET, counter):06d}"
     response = client.post(reverse("mfa_authenticate"), {"code": code})
     assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    admin = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    assert admin.status_code == 200
+    html = admin.content.decode()
+    assert "Site administration" in html
+    assert 'href="/admin/accounts/user/"' in html and 'name="password"' not in html
 
 
 def test_admin_user_list_shows_masked_identity_only(staff_client):

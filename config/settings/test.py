@@ -28,13 +28,12 @@ AUDIT_LOG_OLD_KEYS: list[str] = []
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# With Redis, each xdist worker gets its own cache database (tests flush it), and
-# database 0 stays the Celery broker's.
+# With Redis, each xdist worker (of each run) keeps its cache keys under its own prefix and clears only
+# those (tests clear the cache): runs sharing one Redis server no longer flush each other's caches.
 _redis = env.str("REDIS_URL", default="")
 if _redis:
     import os
 
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    _db = 1 + int(_worker.removeprefix("gw") or 0)
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": f"{_redis.rsplit('/', 1)[0]}/{_db}"}}
+    CACHES = {"default": {"BACKEND": "core.testcache.RunScopedRedisCache", "LOCATION": _redis,
+                          "KEY_PREFIX": f"test-{os.getpid()}-{_worker}"}}

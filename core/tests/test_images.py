@@ -24,14 +24,14 @@ from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from core.images import ImageRejected, ProcessedImage, process_image
-from core.testing import uploads_dir
+from core.testing import running_in_ci, uploads_dir
 
 try:
     UPLOADS_DIR = uploads_dir()
 except FileNotFoundError:
     UPLOADS_DIR = Path(os.environ.get("UPLOADS_TESTDATA") or "testdata/uploads")
 MANIFEST = UPLOADS_DIR / "MANIFEST.tsv"
-ON_CI = os.environ.get("CI", "").lower() in ("true", "1")
+ON_CI = running_in_ci()
 
 # What each known fixture must be refused for; rows added to the manifest later are only
 # required to be refused.

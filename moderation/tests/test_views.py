@@ -50,8 +50,11 @@ def test_staff_member_without_a_moderation_group_gets_404_too(client):
 
 
 def test_moderator_sees_the_queue_superuser_too(mod_client, staff_client, item):
-    assert mod_client.get(QUEUE).status_code == 200
-    assert staff_client.get(QUEUE).status_code == 200
+    for client in (mod_client, staff_client):
+        response = client.get(QUEUE, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Review queue" in html and f'id="item-{item.pk}"' in html and "A profile to check" in html
 
 
 def test_items_of_kinds_the_viewer_may_not_review_are_404(mod_client):
@@ -314,8 +317,12 @@ def test_decide_is_post_only(mod_client, item):
 
 def test_pages_are_translatable(mod_client, item):
     mod_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
-    assert mod_client.get(QUEUE).status_code == 200
-    assert mod_client.get(reverse("moderation:item", args=[item.pk])).status_code == 200
+    queue = mod_client.get(QUEUE)
+    assert queue.status_code == 200
+    assert "审核队列" in queue.content.decode() and "Review queue" not in queue.content.decode()
+    page = mod_client.get(reverse("moderation:item", args=[item.pk]))
+    assert page.status_code == 200
+    assert "领取该审核项" in page.content.decode() and "Claim this item" not in page.content.decode()
 
 
 def test_history_names_a_moderator_whose_account_was_deleted(mod_client, other_moderator, item):

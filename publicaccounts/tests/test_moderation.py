@@ -330,7 +330,8 @@ def test_closing_the_owner_closes_their_live_public_accounts_and_reopening_resto
     # Each account as it was; the one closed by its own penalty stays closed.
     assert [_status(a) for a in (active, suspended, pending, closed_alone)] == [
         AccountStatus.ACTIVE, AccountStatus.SUSPENDED, AccountStatus.PENDING_REVIEW, AccountStatus.CLOSED]
-    assert client.get(f"/p/{active.handle}/a/{article.pk}/").status_code == 200
+    page = client.get(f"/p/{active.handle}/a/{article.pk}/")
+    assert page.status_code == 200 and "Still here" in page.content.decode()
     assert client.get(f"/p/{closed_alone.handle}/").status_code == 404
     publish(fresh(active))
     reopened = PublicAccount.objects.get(pk=active.pk)
@@ -383,5 +384,13 @@ def test_the_staff_console_shows_closures_and_take_downs(client, owner, senior):
     penalise(Rung.CLOSE, moderator=senior, account=account, remove_content=article)
     admin = in_group(Level2UserFactory(is_staff=True, is_superuser=True), "moderator")
     mfa_login(client, admin)
-    assert client.get(f"/admin/publicaccounts/publicaccount/{account.pk}/change/").status_code == 200
-    assert client.get(f"/admin/publicaccounts/article/{article.pk}/change/").status_code == 200
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"/admin/publicaccounts/publicaccount/{account.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    penalty = PublicAccount.objects.get(pk=account.pk).closed_by_penalty
+    assert "Closed" in html and f'href="/admin/moderation/penalty/{penalty.pk}/change/"' in html
+    page = client.get(f"/admin/publicaccounts/article/{article.pk}/change/")
+    assert page.status_code == 200
+    removed = page.content.decode().split("field-removed_at")[1].split("</div>\n")[0]
+    assert "readonly" in removed and ">-<" not in removed, "the take-down time is shown"

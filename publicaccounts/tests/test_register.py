@@ -200,6 +200,8 @@ def test_register_through_the_page(client, owner):
     assert response["Location"] == "/p/garden/"
     account = PublicAccount.objects.get(handle="garden")
     assert account.avatar
+    page = client.get("/p/garden/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<h1 id="account-name">Garden Notes</h1>' in page
 
 
 def test_a_reserved_name_is_told_why_on_the_page(client, owner):

@@ -15,7 +15,6 @@ from publicaccounts import qualifications
 from publicaccounts.models import (
     AccountStatus,
     LicenceType,
-    PublicAccount,
     Qualification,
     QualificationStatus,
     private_storage,
@@ -255,9 +254,19 @@ def test_the_admin_action_revokes_with_a_reason(client, owner):
 def test_the_admin_lists_and_reserved_terms_are_editable(client):
     admin = Level2UserFactory(is_staff=True, is_superuser=True)
     mfa_login(client, admin)
-    for url in ("/admin/publicaccounts/publicaccount/", "/admin/publicaccounts/qualification/",
-                "/admin/publicaccounts/article/", "/admin/publicaccounts/reservedterm/",
-                "/admin/publicaccounts/reservedterm/add/"):
-        assert client.get(url).status_code == 200, url
-    make_account()
-    assert client.get(f"/admin/publicaccounts/publicaccount/{PublicAccount.objects.get().pk}/change/").status_code == 200
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    account = make_account(name="Harbour Weekly")
+    for url, shown in (("/admin/publicaccounts/publicaccount/", "Harbour Weekly"),
+                       ("/admin/publicaccounts/qualification/", "0 qualifications"),
+                       ("/admin/publicaccounts/article/", "0 articles"),
+                       ("/admin/publicaccounts/reservedterm/", "国务院")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert shown in response.content.decode(), (url, shown)
+    add = client.get("/admin/publicaccounts/reservedterm/add/").content.decode()
+    assert 'name="term"' in add and 'name="kind"' in add and 'name="_save"' in add
+    response = client.post("/admin/publicaccounts/reservedterm/add/", {"term": "快讯社", "kind": "news", "note": ""})
+    assert response.status_code == 302
+    assert "快讯社" in client.get("/admin/publicaccounts/reservedterm/").content.decode()
+    page = client.get(f"/admin/publicaccounts/publicaccount/{account.pk}/change/").content.decode()
+    assert "Harbour Weekly" in page and 'name="name"' not in page, "accounts are read-only in the admin"

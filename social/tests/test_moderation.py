@@ -89,7 +89,10 @@ def test_only_who_may_see_a_moment_may_report_it(client, friend_pair):
     assert client.get(f"/report/moment/{moment.pk}/").status_code == 404
     assert client.get(f"/report/comment/{comment.pk}/").status_code == 404
     client.force_login(friend)
-    assert client.get(f"/report/moment/{moment.pk}/").status_code == 200
+    response = client.get(f"/report/moment/{moment.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Report: " in html and 'name="category"' in html and "Send the report" in html
 
 
 def test_report_links_next_to_others_moments_and_comments_not_ones_own(client, friend_pair):

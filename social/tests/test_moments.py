@@ -225,7 +225,9 @@ def test_delete_through_the_page(client, friend_pair):
     assert client.post(url).status_code == 404
     client.force_login(author)
     assert client.get(url).status_code == 405
-    assert client.post(url).status_code == 302
+    response = client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.redirect_chain and "Your moment is deleted." in response.content.decode()
+    assert moment.text not in response.content.decode()
     assert client.post(url).status_code == 404  # second click: it is gone
     assert not Moment.objects.exists()
 
@@ -268,7 +270,8 @@ def test_comment_delete_through_the_page(client, friend_pair):
     client.force_login(Level1UserFactory())
     assert client.post(url).status_code == 404
     client.force_login(author)
-    assert client.post(url).status_code == 302
+    response = client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.redirect_chain and "The comment is deleted." in response.content.decode()
     assert not Comment.objects.exists()
 
 

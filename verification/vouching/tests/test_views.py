@@ -281,7 +281,9 @@ def test_mark_false_is_404_for_anyone_but_a_moderator_with_mfa(granted):
     response = _client(moderator).get(url)  # logged in without MFA: sent to set it up first
     assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/totp/activate/")
     client = mfa_login(Client(HTTP_ACCEPT_LANGUAGE="en"), moderator)
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Mark a vouched identity false" in page.content.decode() and f"#{granted.pk}" in page.content.decode()
     assert client.get("/verify/vouch/cases/999999/false/").status_code == 404
 
 
