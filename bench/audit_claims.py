@@ -22,45 +22,16 @@ import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import admin_sql, fresh_database, out  # noqa: E402 (bench/ is the script's folder)
+
 BENCH_DB = "bench_audit"
 ITEMS = int(os.environ.get("BENCH_ITEMS", "10000"))
 THREADS = 16
 
 
-def _out(line: str) -> None:
-    """Report a line (stdout: the benchmark's output is its result, not logging)."""
-    sys.stdout.write(f"{line}\n")
-    sys.stdout.flush()
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _setup(url: str) -> None:
-    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    _admin(url, f"CREATE DATABASE {BENCH_DB}")
-    os.environ["DATABASE_URL"] = _with_db(url, BENCH_DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_database(url, BENCH_DB)
 
 
 def _fill() -> list:
@@ -186,7 +157,7 @@ def main() -> None:
         from moderation.models import AuditEntry, ReviewItem
 
         moderators = _fill()
-        _out(f"{ITEMS:,} open review items, {THREADS} moderators (threads), PostgreSQL "
+        out(f"{ITEMS:,} open review items, {THREADS} moderators (threads), PostgreSQL "
              f"{connection.cursor().connection.info.server_version}")
 
         elapsed, claimed = _run([_service_worker(m) for m in moderators])
@@ -215,21 +186,21 @@ def main() -> None:
         bare_claims = sum(len(ids) for ids in claimed_bare)
         bare_rate = bare_claims / elapsed_bare
 
-        _out(f"claim service (audited):  {service_claims:>6,} claims in {elapsed:6.2f} s = {service_rate:7.1f} claims/s"
+        out(f"claim service (audited):  {service_claims:>6,} claims in {elapsed:6.2f} s = {service_rate:7.1f} claims/s"
              f"  ({pending_after} entries left for the beat to chain at the end)")
-        _out(f"claim service, no audit:  {sum(len(ids) for ids in claimed_quiet):>6,} claims in {elapsed_quiet:6.2f} s = "
+        out(f"claim service, no audit:  {sum(len(ids) for ids in claimed_quiet):>6,} claims in {elapsed_quiet:6.2f} s = "
              f"{quiet_rate:7.1f} claims/s  (for scale: the audit's share is the difference)")
-        _out(f"bare SKIP LOCKED + UPDATE: {bare_claims:>6,} claims in {elapsed_bare:6.2f} s = {bare_rate:7.1f} claims/s")
-        _out(f"ratio service / bare = {service_rate / bare_rate:.2f} (goal >= 0.6)")
-        _out(f"items claimed twice: service {twice_service}, audit entries {twice_audit}, bare {_twice(claimed_bare)} "
+        out(f"bare SKIP LOCKED + UPDATE: {bare_claims:>6,} claims in {elapsed_bare:6.2f} s = {bare_rate:7.1f} claims/s")
+        out(f"ratio service / bare = {service_rate / bare_rate:.2f} (goal >= 0.6)")
+        out(f"items claimed twice: service {twice_service}, audit entries {twice_audit}, bare {_twice(claimed_bare)} "
              f"(must be 0)")
-        _out(f"audit chain: {verified.chained:,} entries chained, {len(verified.problems)} problems, "
+        out(f"audit chain: {verified.chained:,} entries chained, {len(verified.problems)} problems, "
              f"{ReviewItem.objects.filter(status='claimed').count():,} items claimed")
     finally:
         from django.db import connections
 
         connections.close_all()
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin_sql(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -13,46 +13,17 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import admin_sql, fresh_database, out  # noqa: E402 (bench/ is the script's folder)
+
 BENCH_DB = "bench_mod"
 OPEN_REPORTS = 100_000
 DECIDED_REPORTS = 2_000
 REQUESTS = 40
 
 
-def _out(line: str) -> None:
-    """Report a line (stdout: the benchmark's output is its result, not logging)."""
-    sys.stdout.write(f"{line}\n")
-    sys.stdout.flush()
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _setup(url: str) -> None:
-    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    _admin(url, f"CREATE DATABASE {BENCH_DB}")
-    os.environ["DATABASE_URL"] = _with_db(url, BENCH_DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_database(url, BENCH_DB)
 
 
 def _mfa_client(user):
@@ -112,11 +83,11 @@ def part_a() -> None:
     Penalty.objects.create(user=user, owner=user, action=Rung.RESTRICT, rule="community", reason="r",
                            moderator=moderator, created_at=now - timedelta(days=8), ends_at=now - timedelta(days=1))
     with_history = [_post_queries(client, f"with history {i}") for i in range(5)]
-    _out("(a) queries of one moment POST to / as a level-1 user (5 runs each)")
-    _out(f"    moderation rule unregistered : {without_rule}")
-    _out(f"    moderation rule registered   : {with_rule}")
-    _out(f"    registered, penalties on file: {with_history}")
-    _out(f"    difference (registered - unregistered): {max(with_rule) - min(without_rule)} (budget: at most 1)")
+    out("(a) queries of one moment POST to / as a level-1 user (5 runs each)")
+    out(f"    moderation rule unregistered : {without_rule}")
+    out(f"    moderation rule registered   : {with_rule}")
+    out(f"    registered, penalties on file: {with_history}")
+    out(f"    difference (registered - unregistered): {max(with_rule) - min(without_rule)} (budget: at most 1)")
 
 
 def _fill_queue() -> None:
@@ -195,19 +166,19 @@ def part_b() -> None:
     baseline = _time(client, baseline_url, REQUESTS)
     results = {url: _time(client, url, REQUESTS) for url in pages}
     pending = ReviewItem.objects.filter(status="open").count()
-    _out(f"(b) review queue with {pending:,} open report cases ({filled:.1f}s to insert), {REQUESTS} requests each")
-    _out(f"    queries on /review/: {queue_queries}")
-    _out(f"    baseline {baseline_url:<22} p50 {statistics.median(baseline):7.1f} ms   p95 {_p95(baseline):7.1f} ms")
+    out(f"(b) review queue with {pending:,} open report cases ({filled:.1f}s to insert), {REQUESTS} requests each")
+    out(f"    queries on /review/: {queue_queries}")
+    out(f"    baseline {baseline_url:<22} p50 {statistics.median(baseline):7.1f} ms   p95 {_p95(baseline):7.1f} ms")
     for url, label in pages.items():
         values = results[url]
-        _out(f"    {label:<31} p50 {statistics.median(values):7.1f} ms   p95 {_p95(values):7.1f} ms   "
+        out(f"    {label:<31} p50 {statistics.median(values):7.1f} ms   p95 {_p95(values):7.1f} ms   "
               f"p95 ratio to baseline {_p95(values) / _p95(baseline):4.1f}x")
 
 
 def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        _out("Set DATABASE_URL=postgres://... (the benchmark creates and drops a database next to it).")
+        out("Set DATABASE_URL=postgres://... (the benchmark creates and drops a database next to it).")
         return 2
     began = time.perf_counter()
     _setup(url)
@@ -218,8 +189,8 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    _out(f"done in {time.perf_counter() - began:.0f}s")
+        admin_sql(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    out(f"done in {time.perf_counter() - began:.0f}s")
     return 0
 
 
