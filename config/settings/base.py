@@ -202,6 +202,8 @@ STAFF_PATH_PREFIXES = ["/admin/", "/review/", "/staff/"]
 # each entry and checkpoint names the id of its key, derived from the secret.
 AUDIT_LOG_KEY = env.str("AUDIT_LOG_KEY", default=DEV_AUDIT_LOG_KEY)
 AUDIT_LOG_OLD_KEYS = env.list("AUDIT_LOG_OLD_KEYS", default=[])
+# Each process chains the log after a commit at most this often; the beat chains the rest (see moderation/audit.py).
+AUDIT_CHAIN_INTERVAL_SECONDS = env.float("AUDIT_CHAIN_INTERVAL_SECONDS", default=1.0)
 # Signed checkpoints go to this storage (the private one: S3 in production) under this prefix.
 AUDIT_CHECKPOINT_STORAGE = "private"
 AUDIT_CHECKPOINT_PREFIX = "audit/checkpoints/"

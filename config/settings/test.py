@@ -25,6 +25,8 @@ FIELD_ENCRYPTION_KEYS = ["2bGSDJrtQWYg5ImD6vlQk0bG2FIvPT7d5rbh0c_ZE3A="]
 IDENTITY_HMAC_KEY = "test-hmac-key"
 AUDIT_LOG_KEY = "test-audit-log-key-0123456789abcdefghijklmnopqrstuvwxyz"
 AUDIT_LOG_OLD_KEYS: list[str] = []
+# Tests read the chain right after a commit: chain after every one.
+AUDIT_CHAIN_INTERVAL_SECONDS = 0.0
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
