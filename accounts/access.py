@@ -31,7 +31,10 @@ def _perm_label(permission: Permission) -> str:
 
 
 def user_groups_set(*, user: User, groups: Iterable[Group], actor: User, reason: str) -> User:
-    """Make `groups` the user's groups exactly; audited as "user.groups" with what was added and removed."""
+    """Make `groups` the user's groups exactly; audited as "user.groups" with what was added and removed.
+
+    Fires: accounts.audit recorder (moderation.audit.record).
+    """
     _require_grantor(actor=actor, user=user)
     wanted = {g.pk: g for g in groups}
     with transaction.atomic():
@@ -47,7 +50,10 @@ def user_groups_set(*, user: User, groups: Iterable[Group], actor: User, reason:
 
 
 def user_permissions_set(*, user: User, permissions: Iterable[Permission], actor: User, reason: str) -> User:
-    """Make `permissions` the user's own permissions exactly; audited as "user.permissions"."""
+    """Make `permissions` the user's own permissions exactly; audited as "user.permissions".
+
+    Fires: accounts.audit recorder (moderation.audit.record).
+    """
     _require_grantor(actor=actor, user=user)
     wanted = {p.pk: p for p in permissions}
     with transaction.atomic():
@@ -63,7 +69,10 @@ def user_permissions_set(*, user: User, permissions: Iterable[Permission], actor
 
 
 def user_staff_flags_set(*, user: User, is_staff: bool, is_superuser: bool, actor: User, reason: str) -> User:
-    """Set the staff and superuser flags; audited as "user.staff_flags" with the before and after."""
+    """Set the staff and superuser flags; audited as "user.staff_flags" with the before and after.
+
+    Fires: accounts.audit recorder (moderation.audit.record).
+    """
     _require_grantor(actor=actor, user=user)
     if is_superuser and not is_staff:
         raise PermissionDenied(_("A superuser must also be staff."))

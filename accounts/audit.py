@@ -9,6 +9,8 @@ raises: a staff change must never happen without its entry.
 
 from collections.abc import Callable
 
+from core import wiring
+
 Recorder = Callable[..., object]
 
 _recorder: list[Recorder] = []
@@ -21,6 +23,15 @@ class AuditUnavailable(RuntimeError):
 def register_recorder(recorder: Recorder) -> None:
     """Set `recorder(*, actor, action, target, reason, data)`; the same one again is harmless."""
     _recorder[:] = [recorder]
+
+
+def recorder() -> Recorder | None:
+    """The registered recorder, or None when there is none (audited staff changes are then refused)."""
+    return _recorder[0] if _recorder else None
+
+
+wiring.extension_point("accounts.audit recorder", "fn(*, actor, action, target, reason, data): writes the audit log",
+                       lambda: [wiring.name_of(r) for r in [recorder()] if r is not None])
 
 
 def record(*, actor, action: str, target=None, reason: str = "", data: dict | None = None):

@@ -156,7 +156,11 @@ def _erase_account(user: User) -> None:
 
 
 def deletion_erase(*, deletion_request_id: int, now: datetime | None = None) -> bool:
-    """Erase one account whose cooling-off period is over; True when erased now (idempotent: once only)."""
+    """Erase one account whose cooling-off period is over; True when erased now (idempotent: once only).
+
+    Fires: accounts.erasure erasers, inside the transaction before accounts empties its own rows (social content,
+    moderation notes, verification documents and vouching data, public accounts; see `manage.py show_wiring`).
+    """
     now = now or timezone.now()
     request = DeletionRequest.objects.filter(pk=deletion_request_id).only("user_id").first()
     if request is None:

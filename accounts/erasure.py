@@ -16,6 +16,8 @@ strikes, vouching records, identity fingerprints): erase content, not records.
 
 from collections.abc import Callable
 
+from core import wiring
+
 Eraser = Callable[..., None]
 
 _erasers: list[Eraser] = []
@@ -36,6 +38,10 @@ def unregister(eraser: Eraser) -> None:
 def erasers() -> list[Eraser]:
     """The registered erasers, in the order they were registered."""
     return list(_erasers)
+
+
+wiring.extension_point("accounts.erasure erasers", "fn(*, user): erase an app's part of a deleted account",
+                       lambda: [wiring.name_of(eraser) for eraser in erasers()])
 
 
 def run(*, user) -> None:

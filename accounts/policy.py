@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import wiring
+
 from .models import Level
 from .selectors import deletion_pending_for
 
@@ -139,6 +141,23 @@ def unregister_identity_check(rule) -> None:
     """Remove an identity check (for tests)."""
     if rule in _identity_checks:
         _identity_checks.remove(rule)
+
+
+def restrictions() -> list:
+    """The registered restriction rules, in the order they are asked."""
+    return list(_restrictions)
+
+
+def identity_checks() -> list:
+    """The registered identity checks, in the order they are asked."""
+    return list(_identity_checks)
+
+
+wiring.extension_point("accounts.policy restrictions", "rule(user, action) -> Decision | None, asked before every write",
+                       lambda: [wiring.name_of(rule) for rule in restrictions()])
+wiring.extension_point("accounts.policy identity checks",
+                       "rule(fingerprint) -> Decision | None, asked before a real identity is accepted",
+                       lambda: [wiring.name_of(rule) for rule in identity_checks()])
 
 
 def identity_allowed(fingerprint: str) -> Decision:

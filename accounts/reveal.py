@@ -46,6 +46,8 @@ def identity_reveal(*, identity: RealIdentity, actor: User, reason_code: str, re
     fewer than REASON_MIN_LENGTH characters of reason (ValidationError by field). Writes the
     IdentityReveal row and the "identity.reveal" audit entry in one transaction; show the result
     through reveal_for(pk=reveal.pk, viewer=actor).
+
+    Fires: accounts.audit recorder (moderation.audit.record).
     """
     if not may_reveal(actor):
         raise PermissionDenied(_("You do not hold the permission to reveal real identities."))

@@ -53,7 +53,10 @@ def agreement_current() -> AgreementVersion | None:
 
 
 def agreement_publish(*, version: AgreementVersion, actor: User, reason: str = "") -> AgreementVersion:
-    """Publish a draft version: from now on every user must accept it (audited; a repeat changes nothing)."""
+    """Publish a draft version: from now on every user must accept it (audited; a repeat changes nothing).
+
+    Fires: accounts.audit recorder (moderation.audit.record).
+    """
     with transaction.atomic():
         version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
         if version.published_at is None:
@@ -141,6 +144,8 @@ _SOURCE_OF_LEVEL = {Level.REGISTERED: LevelSource.NONE, Level.INDIRECT: LevelSou
 
 def user_level_set(*, user: User, level: int, actor: User | None, reason: str, source: str | None = None) -> User:
     """Set a user's level, up or down: the one place a level changes (lock, change, audit entry).
+
+    Fires: accounts.audit recorder (moderation.audit.record) when the level or its source changes.
 
     `reason` is a short, fixed description (never a name or a number: it goes to the audit log);
     `source` is how the new level was reached (a LevelSource), by default kept when raising and the

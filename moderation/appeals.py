@@ -72,7 +72,11 @@ def appeal_create(*, penalty: Penalty, appellant, statement: str) -> Appeal:
 
 
 def appeal_decide(*, appeal: Appeal, reviewer, uphold: bool, reply: str = "") -> Appeal:
-    """Uphold (undo exactly that action) or deny (a written reply is required); the appellant is told either way."""
+    """Uphold (undo exactly that action) or deny (a written reply is required); the appellant is told either way.
+
+    Fires: upholding calls moderation.ladder.penalty_overturn, so the hooks user_reopened and penalty_overturned
+    and the target's `restore`.
+    """
     reply = (reply or "").strip()
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update(of=("self",)).select_related("penalty", "appellant").get(pk=appeal.pk)

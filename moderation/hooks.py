@@ -9,6 +9,8 @@ Callbacks run inside the moderator's transaction: an exception rolls the whole d
 
 from collections.abc import Callable
 
+from core import wiring
+
 
 class Hook:
     """A named list of callbacks, each called with keyword arguments; connecting twice is harmless."""
@@ -27,6 +29,10 @@ class Hook:
         if callback in self._callbacks:
             self._callbacks.remove(callback)
 
+    def callbacks(self) -> list[Callable[..., None]]:
+        """The connected callbacks, in the order they are called."""
+        return list(self._callbacks)
+
     def send(self, **kwargs) -> None:
         """Call every callback with these keyword arguments, in the order they were connected."""
         for callback in list(self._callbacks):
@@ -41,3 +47,19 @@ on_user_reopened = Hook("user_reopened")
 on_penalty_applied = Hook("penalty_applied")
 # Any penalty overturned on appeal. fn(*, penalty, actor)
 on_penalty_overturned = Hook("penalty_overturned")
+
+
+def hooks() -> list[Hook]:
+    """Every hook moderation fires, in the order declared above."""
+    return [on_user_closed, on_user_reopened, on_penalty_applied, on_penalty_overturned]
+
+
+def _declare(hook: Hook, description: str) -> None:
+    wiring.extension_point(f"moderation.hooks {hook.name}", description,
+                           lambda: [wiring.name_of(callback) for callback in hook.callbacks()])
+
+
+_declare(on_user_closed, "fn(*, user, penalty, actor) after a user account is closed (moderation.ladder.penalty_apply)")
+_declare(on_user_reopened, "fn(*, user, penalty, actor) after a closure is overturned (moderation.ladder.penalty_overturn)")
+_declare(on_penalty_applied, "fn(*, penalty, actor) after any penalty is applied (moderation.ladder.penalty_apply)")
+_declare(on_penalty_overturned, "fn(*, penalty, actor) after any penalty is overturned (moderation.ladder.penalty_overturn)")

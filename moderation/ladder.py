@@ -71,6 +71,12 @@ def penalty_apply(*, target_user=None, public_account=None, action, rule, reason
     """Apply one rung to a user account or to one public account: penalty, strike, take-down, ban, audit, notice.
 
     `ban_days` (closing a user account only): days the identity may not open a new account, or "forever".
+
+    Fires (inside the transaction; `manage.py show_wiring` lists who listens):
+    moderation.targets — the subject's `owner` and the removed content's `remove` (social moments and comments,
+    publicaccounts articles); moderation.hooks user_closed (closing a user: publicaccounts closes their public
+    accounts) and penalty_applied (publicaccounts closes a public account on its closing rung); accounts.audit
+    recorder. Afterwards every write asks accounts.policy, whose restriction rule (moderation.restrictions) sees it.
     """
     if (target_user is None) == (public_account is None):
         raise ValueError("penalty_apply needs exactly one of target_user and public_account")
@@ -232,7 +238,12 @@ def _notify_applied(penalty: Penalty, *, owner, public_account, ban) -> None:
 
 
 def penalty_overturn(*, penalty: Penalty, actor, reason: str = "") -> Penalty:
-    """Undo exactly this action: lift it now, overturn its strike, restore its content, lift its closure and bans."""
+    """Undo exactly this action: lift it now, overturn its strike, restore its content, lift its closure and bans.
+
+    Fires (inside the transaction): moderation.targets — the removed content's `restore`; moderation.hooks
+    user_reopened (undoing a closure: publicaccounts reopens what it closed) and penalty_overturned
+    (publicaccounts reopens a closed public account, verification.vouching lifts the voucher's strike).
+    """
     now = timezone.now()
     with transaction.atomic():
         penalty = Penalty.objects.select_for_update(of=("self",)).select_related("user").get(pk=penalty.pk)

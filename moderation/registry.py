@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from core import wiring
+
 if TYPE_CHECKING:  # pragma: no cover
     from .models import ReviewItem
 
@@ -145,6 +147,18 @@ def register_conflict_check(check: Callable[[Any, Any], bool]) -> None:
     # ready() can run more than once (test runners, reloads); one check is enough.
     if check not in _conflict_checks:
         _conflict_checks.append(check)
+
+
+def conflict_checks() -> list[Callable[[Any, Any], bool]]:
+    """The registered conflict checks, in the order they are asked."""
+    return list(_conflict_checks)
+
+
+wiring.extension_point("moderation.registry review kinds", "ReviewKind: a kind of item the review queue lists and decides",
+                       lambda: [f"{key} ({wiring.name_of(kind)})" for key, kind in kinds().items()])
+wiring.extension_point("moderation.registry conflict checks",
+                       "check(reviewer, subject) -> True when the reviewer may not judge the subject",
+                       lambda: [wiring.name_of(check) for check in conflict_checks()])
 
 
 def has_conflict(reviewer, subject) -> bool:

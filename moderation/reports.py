@@ -40,7 +40,10 @@ def _summary(case: ReportCase, label: str) -> str:
 
 
 def report_create(*, reporter: User, target_key: str, obj, category: str, text: str = "") -> Report:
-    """Report `obj`; a second report by the same person on an open case returns the first one."""
+    """Report `obj`; a second report by the same person on an open case returns the first one.
+
+    Asks: accounts.policy restrictions; moderation.targets — the target type's `visible_to`, `owner`, `snapshot`.
+    """
     policy.require(reporter, Action.REPORT)
     target = targets.get(target_key)
     if category not in ReportCategory.values:

@@ -77,7 +77,10 @@ def _take(item: ReviewItem, reviewer, now) -> ReviewItem:
 
 
 def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
-    """Claim one item; refused while someone else's claim is live."""
+    """Claim one item; refused while someone else's claim is live.
+
+    Asks: moderation.registry conflict checks (social: friends) and the item's review kind's `conflict`.
+    """
     now = timezone.now()
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
@@ -94,7 +97,10 @@ def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
 
 
 def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem | None:
-    """Claim the oldest item this reviewer may take; two moderators never get the same one."""
+    """Claim the oldest item this reviewer may take; two moderators never get the same one.
+
+    Asks: moderation.registry review kinds (which the reviewer's groups may take) and conflict checks.
+    """
     now = timezone.now()
     allowed = [k for k in registry.reviewable_kinds(reviewer) if not kind or k == kind]
     if not allowed:
@@ -182,6 +188,10 @@ def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code
     """Decide an item the reviewer holds: exactly one decision, whatever the clicks and races.
 
     `extra`: the values of the kind's extra_fields(), checked again here by its clean_extra().
+
+    Fires: moderation.registry review kinds — the item's kind's `decide_with` (document: submission_decide;
+    vouch: vouch_case_decide; report: moderation.ladder.penalty_apply and its hooks; appeal: appeal_decide and
+    penalty_overturn's hooks; publicaccount_name, qualification: publicaccounts' decisions); asks conflict checks.
     """
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)

@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from core import wiring
+
 # What readers see in place of removed content (zh-hans: 此内容因违规无法查看).
 TOMBSTONE_TEXT = _("This content was removed for breaking the rules")
 
@@ -82,6 +84,10 @@ def get(key: str) -> TargetType:
 def types() -> dict[str, TargetType]:
     """Every registered type, in registration order."""
     return dict(_types)
+
+
+wiring.extension_point("moderation.targets", "TargetType: a model that can be reported and taken down",
+                       lambda: [f"{key} ({t.model._meta.label})" for key, t in types().items()])
 
 
 def for_object(obj) -> TargetType | None:

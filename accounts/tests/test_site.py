@@ -66,18 +66,3 @@ def test_language_switch_and_accept_language(client):
 @pytest.mark.django_db
 def test_healthz(client):
     assert client.get("/healthz").content == b"ok"
-
-
-@pytest.mark.django_db
-def test_demo_data_loads_twice_without_change():
-    from django.core.management import call_command
-
-    from accounts.models import User
-
-    call_command("load_demo_data")
-    first = sorted(User.objects.values_list("email", "level"))
-    call_command("load_demo_data")
-    assert sorted(User.objects.values_list("email", "level")) == first
-    assert {e for e, _ in first} >= {"level0@demo.local", "level1@demo.local", "level2@demo.local",
-                                     "moderator@demo.local", "senior@demo.local", "admin@demo.local"}
-    assert User.objects.get(email="senior@demo.local").groups.filter(name="senior moderator").exists()

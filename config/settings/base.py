@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "verification",
     "idcheck",
     "publicaccounts",
+    # Last: demo data and the wiring listing sit above every app (docs/wiring.md).
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -97,7 +97,10 @@ def submission_refusal(*, user: User) -> str:
 
 def submission_create(*, user: User, kind: DocumentKind, real_name: str, document_number: str,
                       uploads: Sequence) -> DocumentSubmission:
-    """Store the identity claim and the raw uploads (status processing); the image task runs after commit."""
+    """Store the identity claim and the raw uploads (status processing); the image task runs after commit.
+
+    Asks: accounts.policy restrictions and identity checks (moderation.restrictions: a banned identity is refused).
+    """
     policy.require(user, Action.START_VERIFICATION)
     if not kind.active:
         raise ValidationError({"kind": _("This kind of document is no longer accepted. Please choose another.")})
@@ -219,7 +222,11 @@ def _notify_decision(sub: DocumentSubmission) -> None:
 
 def submission_decide(*, submission: DocumentSubmission, reviewer: User, decision: str, reason_code: str = "",
                       note: str = "") -> DocumentSubmission:
-    """Apply a decision; called by the review kind inside the queue's transaction (others use submission_approve...)."""
+    """Apply a decision; called by the review kind inside the queue's transaction (others use submission_approve...).
+
+    Fires no moderation hook. Asks: accounts.policy identity checks (moderation.restrictions: an identity ban)
+    before approving; records through moderation.audit.
+    """
     if decision not in _DECISION_STATUS:
         raise QueueError(_("This decision is not available."))
     if decision == REJECT and reason_code not in REJECT_TEXTS:

@@ -69,7 +69,10 @@ def _end(case: VouchCase, *, to: str, reviewer: User, note: str) -> None:
 
 def vouch_case_decide(*, case: VouchCase, reviewer: User, decision: str, note: str = "",
                       item: ReviewItem | None = None) -> VouchCase:
-    """Apply a queue decision to a case; called by the "vouch" kind inside the queue's transaction."""
+    """Apply a queue decision to a case; called by the "vouch" kind inside the queue's transaction.
+
+    Fires: marking false goes through vouch_identity_mark_false (moderation.ladder.penalty_apply for each voucher).
+    """
     with transaction.atomic():
         case = lock_case(case)
         if decision == FALSE_IDENTITY:
@@ -157,7 +160,11 @@ def may_mark_false(user: User) -> bool:
 
 def vouch_identity_mark_false(*, case: VouchCase, moderator: User, note: str,
                               item: ReviewItem | None = None) -> VouchCase:
-    """A granted identity is false: level 1 again, strikes for the vouchers, their other cases re-checked."""
+    """A granted identity is false: level 1 again, strikes for the vouchers, their other cases re-checked.
+
+    Fires: moderation.ladder.penalty_apply (a warning) for each voucher, so moderation.hooks penalty_applied;
+    asks moderation.registry conflict checks (social: friends) first.
+    """
     if not may_mark_false(moderator):
         raise PermissionDenied("only moderators may mark a vouched identity false")
     if registry.has_conflict(moderator, case.applicant):

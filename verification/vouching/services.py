@@ -171,7 +171,10 @@ def _ineligible_message(rows, missing: int) -> str:
 
 def vouch_case_create(*, applicant: User, kind: DocumentKind, real_name: str, document_number: str,
                       voucher_ids, ip: str | None = None, device_id: str = "") -> VouchCase:
-    """Store the identity claim and ask the chosen friends; each is told by notification."""
+    """Store the identity claim and ask the chosen friends; each is told by notification.
+
+    Asks: accounts.policy restrictions and identity checks (moderation.restrictions: a banned identity is refused).
+    """
     policy.require(applicant, Action.START_VERIFICATION)
     if not kind.active:
         raise ValidationError({"kind": _("This kind of document is no longer accepted. Please choose another.")})
@@ -450,7 +453,10 @@ def vouch_case_withdraw(*, case: VouchCase, actor: User) -> VouchCase:
 
 def case_grant(case: VouchCase, *, actor: User | None) -> VouchCase:
     """Grant level 2 for a locked case (raises CapReached when the identity holds its accounts already,
-    IdentityRefused when it is banned, rejected or revoked)."""
+    IdentityRefused when it is banned, rejected or revoked).
+
+    Asks: accounts.policy identity checks (moderation.restrictions: an identity ban).
+    """
     identity_lock(fingerprint=case.identity.fingerprint)
     if not identity_confirmable(identity=case.identity):
         raise IdentityRefused(policy.Decision(False, reason=str(_("it was rejected or revoked"))))
