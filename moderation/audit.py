@@ -252,10 +252,9 @@ def _chain_batch(batch: int) -> int:
 
 def _store_chain(entries: list[AuditEntry]) -> None:
     """Write the chaining columns (and only those) of `entries` in one statement."""
-    columns = ["seq", "prev_hash", "key_id", "note_digest", "entry_hash"]
     if connection.vendor != "postgresql":
         # The plain QuerySet: AuditEntry's own refuses every update, and only the sequencer may chain.
-        models.QuerySet(AuditEntry).bulk_update(entries, columns)
+        models.QuerySet(AuditEntry).bulk_update(entries, ["seq", "prev_hash", "key_id", "note_digest", "entry_hash"])
         return
     table = connection.ops.quote_name(AuditEntry._meta.db_table)
     rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s, %s)"] * len(entries))

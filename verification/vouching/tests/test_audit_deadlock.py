@@ -17,12 +17,11 @@ from django.db import connection, transaction
 
 from moderation import audit
 from moderation.models import AuditEntry
+from verification.conftest import make_moderator
 from verification.vouching import accountability
 from verification.vouching.models import VouchCaseStatus, VouchRequest
 from verification.vouching.tasks import vouch_cases_tick
 from verification.vouching.tests.helpers import befriend, circle, confirm, confirm_all, make_applicant, make_voucher, start_case
-
-from .conftest import make_moderator
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
