@@ -10,6 +10,8 @@ from django.utils import translation
 
 from core.crypto import encrypt_str
 
+from .delivery import send_account_email
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
@@ -26,8 +28,6 @@ class AccountAdapter(DefaultAccountAdapter):
         takes this path, so the request that causes one takes as long whichever it is, and no SMTP
         latency shows in the answer. The message crosses the broker encrypted: it holds a login link.
         """
-        from .tasks import send_account_email
-
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)

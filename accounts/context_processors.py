@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from .notifications import unread_count
+from .staff import needs_staff_mfa
 
 
 def header(request):
@@ -8,8 +9,6 @@ def header(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .staff import needs_staff_mfa
-
     return {
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
         # Staff and moderation groups see the way to the queue (the queue itself checks per kind).

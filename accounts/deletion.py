@@ -10,6 +10,8 @@ emptied, so they still point at something).
 import logging
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -130,9 +132,6 @@ def _erase_profile(user: User) -> str:
 
 def _erase_account(user: User) -> None:
     """Empty what identifies the person; keep the identity's fingerprint and the row others point at."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
     PhoneNumber.objects.filter(user=user).delete()
     PhoneChallenge.objects.filter(user=user).delete()
     # The keyed hash stays, so the same identity signing up again gets the stricter check (DOMAIN.md §5);

@@ -7,6 +7,7 @@ recipient's language at creation, since the recipient is not the one making the 
 from django.db import transaction
 from django.utils import translation
 
+from .delivery import send_notification_email
 from .models import Notification
 
 
@@ -19,8 +20,6 @@ def notify(*, user, kind: str, title, body="", url: str = "", email: bool = True
             user=user, kind=kind, title=str(title)[:200], body=str(body), url=url, email=email,
         )
     if email:
-        from .tasks import send_notification_email
-
         transaction.on_commit(lambda: send_notification_email.delay(notification_id=notification.pk))
     return notification
 

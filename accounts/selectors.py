@@ -1,5 +1,7 @@
 """Reads for accounts that other apps use: who is being deleted (and so hidden)."""
 
+from django.db.models import Prefetch
+
 from .models import DeletionRequest, DeletionStatus
 
 # Hidden from everyone else while cooling off (the user may still cancel), and for good once erased.
@@ -33,8 +35,6 @@ def deletion_pending_for(user) -> DeletionRequest | None:
 
 def prefetch_deletion(users):
     """A Prefetch filling deletion_pending_for()'s cache for a queryset of users: one query for all of them."""
-    from django.db.models import Prefetch
-
     return users.prefetch_related(Prefetch("deletion_requests", to_attr=DELETION_CACHE_ATTR,
                                            queryset=DeletionRequest.objects.filter(status=DeletionStatus.COOLING)))
 

@@ -9,15 +9,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import crypto
-from core.sms import send_sms
 from core.statemachine import transition_many
 
 from . import audit, policy
+from .delivery import send_sms_code
 from .identity import normalise_name, validate_document_number
 from .models import (
     AgreementAcceptance,
@@ -119,8 +120,6 @@ def profile_create(*, user: User, nickname: str | None = None) -> Profile:
 def profile_update(*, user: User, nickname: str, bio: str, handle: str | None = None, avatar=None) -> Profile:
     """Update the public face; `avatar` is an already processed image (core.images)."""
     policy.require(user, policy.Action.EDIT_PROFILE)
-    from django.core.files.base import ContentFile
-
     with transaction.atomic():
         profile = Profile.objects.select_for_update().get(user=user)
         profile.nickname = nickname.strip()
@@ -224,36 +223,9 @@ def phone_send_code(*, user: User, number) -> PhoneChallenge:
             user=user, number=number_e164, code_hash=_code_hash(user.pk, number_e164, code), code_token=code,
             created_at=now, expires_at=now + timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),
         )
-        from .tasks import send_sms_code
-
         challenge_id = challenge.pk
         transaction.on_commit(lambda: send_sms_code.delay(challenge_id=challenge_id))
     return challenge
-
-
-def phone_challenge_send(*, challenge_id: int) -> bool:
-    """Send a challenge's code by SMS once (the task's body); True when a message went out.
-
-    Idempotent: a challenge already sent, replaced, used or expired is not sent (again). The row stays
-    locked while the provider is called, so a redelivered message waits and then finds it sent; if the
-    provider fails, nothing is marked and the retry sends the same code. Once sent, the code is erased
-    from the row: only its keyed hash remains.
-    """
-    with transaction.atomic():
-        challenge = (PhoneChallenge.objects.select_for_update().select_related("user")
-                     .filter(pk=challenge_id).first())
-        if challenge is None or challenge.sent_at is not None or not challenge.code_token:
-            return False
-        if challenge.used_at is not None or challenge.expires_at <= timezone.now():
-            PhoneChallenge.objects.filter(pk=challenge.pk).update(code_token="")
-            return False
-        with translation.override(challenge.user.language):
-            text = _("Your verification code is %(code)s. It is valid for %(minutes)d minutes. "
-                     "Do not share it with anyone.") % {"code": challenge.code_token,
-                                                        "minutes": settings.PHONE_CODE_TTL_SECONDS // 60}
-        send_sms(to=challenge.number, text=text)
-        PhoneChallenge.objects.filter(pk=challenge.pk).update(sent_at=timezone.now(), code_token="")
-    return True
 
 
 def phone_challenges_purge(*, keep_days: int = 1) -> int:

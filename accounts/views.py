@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -174,8 +175,6 @@ def notification_open(request, pk: int):
 
 
 def healthz(request):
-    from django.http import HttpResponse
-
     return HttpResponse("ok", content_type="text/plain")
 
 

@@ -2,7 +2,10 @@
 
 import csv
 import os
+import threading
 from pathlib import Path
+
+from django.db import connection
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,10 +41,6 @@ def race(*calls):
 
     For PostgreSQL race tests (transactional DB): each thread closes its own connection.
     """
-    import threading
-
-    from django.db import connection
-
     barrier = threading.Barrier(len(calls))
     results: list = [None] * len(calls)
 

@@ -23,6 +23,7 @@ import datetime
 import logging
 import time
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -181,6 +182,4 @@ def _over_user_rate(*, user, now: datetime.datetime) -> bool:
 
 
 def _allauth_allows(request, user) -> bool:
-    from allauth.core import ratelimit
-
     return ratelimit.consume(request, action="idcheck_query", user=user)

@@ -1,6 +1,7 @@
 """Thin, idempotent tasks: ids through the broker, never a name or a number."""
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from accounts.models import DocumentType, RealIdentity
 
@@ -11,8 +12,6 @@ from .services import idcheck_query
 @shared_task(acks_late=True)
 def run_idcheck_for_identity(*, identity_id: int, requested_by_id: int | None = None) -> str | None:
     """Check a stored identity once; quietly nothing if it is gone, not a resident ID, or already checked."""
-    from django.contrib.auth import get_user_model
-
     identity = RealIdentity.objects.filter(pk=identity_id).first()
     if identity is None or identity.document_type != DocumentType.RESIDENT_ID:
         return None

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from accounts.notifications import notify
 
 from . import audit, ladder, services
-from .models import Appeal, AppealStatus, Penalty, PenaltyStatus, Rung
+from .models import Appeal, AppealStatus, Penalty, Rung
+from .selectors import appeal_refusal
 
 APPEAL_KIND = "appeal"
 STATEMENT_MAX_CHARS = 2000
@@ -30,18 +31,6 @@ def judge_refusal(penalty: Penalty, reviewer) -> str:
         return _("You took the action under appeal: someone else must judge the appeal.")
     if penalty.action >= Rung.CLOSE and not ladder.may_close(reviewer):
         return _("Only a senior moderator may judge an appeal against a closure.")
-    return ""
-
-
-def appeal_refusal(penalty: Penalty, *, now=None) -> str:
-    """Why this penalty can no longer be appealed ("" when it can); the owner check is the caller's."""
-    now = now or timezone.now()
-    if penalty.status == PenaltyStatus.OVERTURNED:
-        return _("This action has already been undone.")
-    if hasattr(penalty, "appeal"):
-        return _("You have already appealed this action. There is one appeal per action.")
-    if now > penalty.created_at + ladder.appeal_window():
-        return _("The time to appeal this action has passed (%(days)d days).") % {"days": ladder.appeal_window().days}
     return ""
 
 

@@ -32,10 +32,6 @@ def may_close(user) -> bool:
     return bool(user and (user.is_superuser or user.groups.filter(name=SENIOR_GROUP).exists()))
 
 
-def appeal_window() -> timedelta:
-    return timedelta(days=getattr(settings, "APPEAL_WINDOW_DAYS", 30))
-
-
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
@@ -204,7 +200,7 @@ def penalty_notice(penalty: Penalty, *, public_account=None, ban=None) -> tuple[
                      % {"until": _when(penalty.created_at + timedelta(days=ban))})
     lines.append(_("How to appeal: you may appeal once, within %(days)d days (until %(deadline)s), from your "
                    "status page. Someone other than the moderator who acted decides.")
-                 % {"days": appeal_window().days, "deadline": _when(penalty.created_at + appeal_window())})
+                 % {"days": selectors.appeal_window().days, "deadline": _when(penalty.created_at + selectors.appeal_window())})
     title = _title(penalty.action, str(public_account) if public_account is not None else None)
     url = "/me/closed/" if penalty.action == Rung.CLOSE and public_account is None else "/me/status/"
     return title, "\n".join(lines), url

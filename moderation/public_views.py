@@ -61,7 +61,7 @@ def closed(request):
     if closure is None:
         return redirect("moderation_public:status")
     return render(request, "moderation/closed.html", {
-        "penalty": closure, "appeal": getattr(closure, "appeal", None), "appeal_refusal": appeals.appeal_refusal(closure),
+        "penalty": closure, "appeal": getattr(closure, "appeal", None), "appeal_refusal": selectors.appeal_refusal(closure),
         "bans": list(closure.identity_bans.all()),
     })
 
@@ -70,7 +70,7 @@ def closed(request):
 def appeal_create(request, penalty_pk: int):
     """Appeal one of my actions, once, within the window; a 404 for anyone else's."""
     penalty = get_object_or_404(Penalty.objects.select_related("appeal"), pk=penalty_pk, owner=request.user)
-    refusal = appeals.appeal_refusal(penalty)
+    refusal = selectors.appeal_refusal(penalty)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and not refusal and form.is_valid():
         try:

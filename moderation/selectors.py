@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import hidden_user_ids
 
 from . import audit, registry
-from .models import PENDING_STATUSES, AuditEntry, IdentityBan, Penalty, ReviewItem, Rung, Strike
+from .models import PENDING_STATUSES, AuditEntry, IdentityBan, Penalty, PenaltyStatus, ReviewItem, Rung, Strike
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,23 @@ def suggested_rung(user, now=None) -> int:
     return min((r for r in Rung.values if r > top), default=Rung.CLOSE)
 
 
+def appeal_window() -> timedelta:
+    """How long after a penalty its owner may appeal it (APPEAL_WINDOW_DAYS, default 30)."""
+    return timedelta(days=getattr(settings, "APPEAL_WINDOW_DAYS", 30))
+
+
+def appeal_refusal(penalty: Penalty, *, now=None) -> str:
+    """Why this penalty can no longer be appealed ("" when it can); the owner check is the caller's."""
+    now = now or timezone.now()
+    if penalty.status == PenaltyStatus.OVERTURNED:
+        return gettext("This action has already been undone.")
+    if hasattr(penalty, "appeal"):
+        return gettext("You have already appealed this action. There is one appeal per action.")
+    if now > penalty.created_at + appeal_window():
+        return gettext("The time to appeal this action has passed (%(days)d days).") % {"days": appeal_window().days}
+    return ""
+
+
 def strike_history(user, *, window_only: bool = True) -> list:
     """The user's strikes, newest first (those of the strike window only, unless told otherwise)."""
     if user is None:
@@ -236,8 +254,6 @@ def strike_history(user, *, window_only: bool = True) -> list:
 
 def status_for(user) -> dict:
     """What /me/status/ shows: penalties in force, every action with its appeal, the strikes (three queries)."""
-    from .appeals import appeal_refusal
-
     now = timezone.now()
     penalties = list(Penalty.objects.filter(owner=user).select_related("appeal", "content_type")
                      .order_by("-created_at", "-pk"))

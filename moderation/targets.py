@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core import wiring
 
 # What readers see in place of removed content (zh-hans: 此内容因违规无法查看).
@@ -126,8 +127,6 @@ def _user_snapshot(user) -> dict:
 
 def user_target() -> TargetType:
     """The "user" target: a profile (nickname, bio, avatar) reported as a whole; removing it takes nothing down."""
-    from accounts.models import User
-
     return TargetType(
         key="user", label=_("User profile"), model=User, owner=lambda user: user, snapshot=_user_snapshot,
         url=lambda user: f"/u/{user.pk}/", removable=False,

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from .ladder import penalty_notify_ended
 from .models import TIMED_RUNGS, Penalty, PenaltyStatus
 
 BATCH = 500
@@ -11,8 +12,6 @@ BATCH = 500
 @shared_task(acks_late=True)
 def penalties_notify_ended() -> int:
     """Beat task: tell each owner once that a timed penalty ended (notified_end_at makes a repeat harmless)."""
-    from .ladder import penalty_notify_ended
-
     due = list(Penalty.objects.filter(status=PenaltyStatus.ACTIVE, action__in=TIMED_RUNGS, notified_end_at__isnull=True,
                                       ends_at__lte=timezone.now()).order_by("ends_at").values_list("pk", flat=True)[:BATCH])
     return sum(penalty_notify_ended(penalty_id=pk) for pk in due)

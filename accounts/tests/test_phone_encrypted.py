@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
+from accounts import delivery, services
 from accounts.models import Level, PhoneChallenge, PhoneNumber
 from accounts.phones import mask_phone, phone_fingerprint
 from accounts.tasks import send_sms_code
@@ -144,10 +144,10 @@ def test_a_failed_send_is_retried_with_the_same_code(user, sms_outbox, settings)
     FailingOnceSMSBackend.calls = 0
     challenge = services.phone_send_code(user=user, number=NATIONAL)
     with pytest.raises(OSError):
-        services.phone_challenge_send(challenge_id=challenge.pk)
+        delivery.phone_challenge_send(challenge_id=challenge.pk)
     challenge.refresh_from_db()
     assert challenge.sent_at is None and challenge.code_token  # nothing marked: the retry sends it
-    assert services.phone_challenge_send(challenge_id=challenge.pk) is True
+    assert delivery.phone_challenge_send(challenge_id=challenge.pk) is True
     services.phone_confirm(user=user, code=_code(sms_outbox))
     assert PhoneNumber.objects.with_number(NATIONAL).get().user == user
 
