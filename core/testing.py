@@ -64,6 +64,7 @@ def race(*calls):
 
 def queries_of(call) -> list[str]:
     """The SQL of every query `call()` runs on the default connection."""
+    # Django's test utilities are loaded only when a test asks: this module is imported by settings-free tooling too.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

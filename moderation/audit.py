@@ -26,6 +26,8 @@ from django.core.files.storage import storages
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from accounts.models import User
+
 from .models import AuditChainHead, AuditEntry, AuditNote
 
 logger = logging.getLogger(__name__)
@@ -93,7 +95,6 @@ _SUBJECT_FIELDS = ("user", "subject", "applicant", "appellant", "owner", "vouche
 
 
 def _subject_id(subject, target) -> int | None:
-    from accounts.models import User
 
     if subject is not None:
         return subject.pk

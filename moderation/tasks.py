@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from . import audit
 from .ladder import penalty_notify_ended
 from .models import TIMED_RUNGS, Penalty, PenaltyStatus
 
@@ -20,14 +21,10 @@ def penalties_notify_ended() -> int:
 @shared_task(acks_late=True)
 def audit_log_chain() -> int:
     """Beat task (every few seconds): chain the entries no after-commit sequencer picked up."""
-    from . import audit
-
     return audit.chain_pending()
 
 
 @shared_task(acks_late=True)
 def audit_log_checkpoint() -> str | None:
     """Beat task: sign a checkpoint of the chain into the private storage (outside the database)."""
-    from . import audit
-
     return audit.checkpoint_write()
