@@ -2,6 +2,7 @@
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ def upload_manifest() -> list[tuple[str, str]]:
         return [(row["file"], row["expected"]) for row in csv.DictReader(fh, delimiter="\t")]
 
 
-def race(*calls):
+def race(*calls: Callable[[], object]) -> list[object]:
     """Run each call in its own thread, all released together; return what each returned or raised.
 
     For PostgreSQL race tests (transactional DB): each thread closes its own connection.
@@ -33,9 +34,9 @@ def race(*calls):
     from django.db import connection
 
     barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
+    results: list[object] = [None] * len(calls)
 
-    def run(index, call):
+    def run(index: int, call: Callable[[], object]) -> None:
         try:
             barrier.wait(timeout=10)
             results[index] = call()
