@@ -1,5 +1,7 @@
 """Writes for the review queue: open, claim, release, decide, withdraw. Every step is audited."""
 
+from __future__ import annotations
+
 from datetime import timedelta
 
 from django.conf import settings

@@ -1,5 +1,7 @@
 """Reads for social pages; each returns querysets that cost a constant number of queries."""
 
+from __future__ import annotations
+
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.models import User

@@ -1,5 +1,7 @@
 """Writes for social: friend requests and friendships, moments, comments."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 
 from django.conf import settings
