@@ -456,7 +456,7 @@ def identity_cap_check(*, fingerprint: str, exclude_user: User | int,
     may have a new account is what the closure's ban decides (policy.identity_allowed), for a while or for
     ever, so the cap must not outlast the ban. An erased account's identity is revoked, so it is not counted.
     """
-    exclude_pk = getattr(exclude_user, "pk", exclude_user)
+    exclude_pk = exclude_user.pk if isinstance(exclude_user, User) else exclude_user
     ids = (User.objects.filter(identities__fingerprint=fingerprint, identities__status=IdentityStatus.CONFIRMED)
            .exclude(pk=exclude_pk).exclude(pk__in=uncounted_user_ids).distinct().values_list("pk", flat=True))
     return IdentityCap(account_ids=sorted(ids), limit=settings.IDENTITY_MAX_ACCOUNTS)

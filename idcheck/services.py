@@ -19,6 +19,8 @@ over with the same request_id, which the provider must answer without charging
 again (docs/idcheck-http-contract.md).
 """
 
+from __future__ import annotations
+
 import datetime
 import logging
 import time

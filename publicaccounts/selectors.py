@@ -1,5 +1,7 @@
 """Reads for public-account pages; each costs a constant number of queries, whatever the number of rows."""
 
+from __future__ import annotations
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone

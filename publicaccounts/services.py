@@ -4,6 +4,8 @@ Qualifications (qualifications.py) and articles (articles.py) have their own mod
 lock, check, change, record.
 """
 
+from __future__ import annotations
+
 import re
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from accounts.models import User
 from accounts.notifications import notify
 from accounts.policy import Action
 from core.images import ProcessedImage
+from core.storage import delete_files
 from moderation import audit
 from moderation.services import QueueError, review_item_open
 
@@ -36,7 +39,6 @@ from .models import (
     QualificationStatus,
     ReservedTermKind,
     Subscription,
-    delete_files,
 )
 from .names import name_key, normalise_display_name, reserved_matches
 
@@ -55,7 +57,7 @@ class NameRejectReason:
     OTHER = "other"
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 

@@ -1,5 +1,7 @@
 """Reads for verification pages and the review page; each costs a constant number of queries."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 

@@ -1,5 +1,7 @@
 """Writes for document verification: submit, decide, withdraw (the image pipeline and the purge: images.py)."""
 
+from __future__ import annotations
+
 import hashlib
 from collections.abc import Sequence
 
@@ -27,6 +29,7 @@ from accounts.services import (
     identity_store,
     level_raise,
 )
+from core.storage import delete_private_files
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
 from moderation.selectors import closure_user_ids
@@ -41,7 +44,6 @@ from .models import (
     DocumentKind,
     DocumentSubmission,
     SubmissionStatus,
-    delete_private_files,
 )
 from .numbers import number_validate
 from .tasks import process_submission_images
@@ -70,7 +72,7 @@ def _read_upload(upload, limit: int) -> bytes:
     return upload.read(limit)
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 

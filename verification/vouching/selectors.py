@@ -3,6 +3,8 @@
 Each function costs a constant number of queries, whatever the number of friends or requests.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta

@@ -5,6 +5,8 @@ review queue takes them in), checks, changes, and records in the audit log in on
 Decisions by moderators and the false-identity cascade live in accountability.py.
 """
 
+from __future__ import annotations
+
 import ipaddress
 import re
 from collections import defaultdict
@@ -68,7 +70,7 @@ def max_asked() -> int:
     return settings.VOUCH_REQUIRED * MAX_ASKED_FACTOR
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 
