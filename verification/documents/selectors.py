@@ -34,17 +34,17 @@ def _with_images(qs: QuerySet[DocumentSubmission]) -> QuerySet[DocumentSubmissio
     return qs.select_related("kind").prefetch_related("images")
 
 
-def submission_open_for(user) -> DocumentSubmission | None:
+def submission_open_for(user: User) -> DocumentSubmission | None:
     """The user's submission still being processed or waiting for review, if any."""
     return _with_images(DocumentSubmission.objects.filter(user=user, status__in=OPEN_STATUSES)).first()
 
 
-def submission_latest_for(user) -> DocumentSubmission | None:
+def submission_latest_for(user: User) -> DocumentSubmission | None:
     """The user's newest submission, whatever its state (what the hub reports on)."""
     return _with_images(DocumentSubmission.objects.filter(user=user).order_by("-created_at", "-pk")).first()
 
 
-def submission_window(user, *, now: datetime | None = None) -> tuple[int, datetime | None]:
+def submission_window(user: User, *, now: datetime | None = None) -> tuple[int, datetime | None]:
     """How many submissions the user made in the limit's window, and when the window next frees a slot."""
     now = now or timezone.now()
     window = timedelta(hours=settings.DOCUMENT_SUBMISSION_WINDOW_HOURS)
@@ -59,7 +59,7 @@ def rejected_image_hashes(hashes) -> set[str]:
                .values_list("sha256", flat=True))
 
 
-def image_for_owner(*, user, submission_pk: int, side: int) -> DocumentImage | None:
+def image_for_owner(*, user: User, submission_pk: int, side: int) -> DocumentImage | None:
     """A thumbnail the owner may see: only while their submission waits for review."""
     if not user.is_authenticated:
         return None
@@ -82,7 +82,7 @@ def review_item_latest_for(submission: DocumentSubmission) -> ReviewItem | None:
             .order_by("-pk").first())
 
 
-def image_for_reviewer(*, reviewer, submission_pk: int, side: int) -> tuple[DocumentImage, ReviewItem] | None:
+def image_for_reviewer(*, reviewer: User, submission_pk: int, side: int) -> tuple[DocumentImage, ReviewItem] | None:
     """A full image and its item, only while `reviewer` holds a live claim on the submission's item."""
     if not reviewer.is_authenticated:
         return None
@@ -98,7 +98,7 @@ def image_for_reviewer(*, reviewer, submission_pk: int, side: int) -> tuple[Docu
     return image, item
 
 
-def submissions_history(*, user, exclude_pk: int | None = None) -> QuerySet[DocumentSubmission]:
+def submissions_history(*, user: User, exclude_pk: int | None = None) -> QuerySet[DocumentSubmission]:
     """Every submission of `user` (for the reviewer), newest first."""
     qs = DocumentSubmission.objects.filter(user=user).select_related("kind", "decided_by__profile")
     if exclude_pk is not None:

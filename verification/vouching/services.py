@@ -297,7 +297,7 @@ def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[di
     return flags
 
 
-def case_to_review(case: VouchCase, *, flags: list[dict], actor=None) -> VouchCase:
+def case_to_review(case: VouchCase, *, flags: list[dict], actor: User | None = None) -> VouchCase:
     """Send a locked case to the moderators' queue instead of (or out of) the waiting period."""
     case.transition(to=VouchCaseStatus.REVIEW)
     case.challenge_ends_at = None
