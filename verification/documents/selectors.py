@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import DeletionRequest, RealIdentity
+from accounts.models import DeletionRequest, RealIdentity, User
 from accounts.selectors import HIDDEN_STATUSES
 from moderation.models import ItemStatus, Penalty, PenaltyStatus, ReviewItem, Rung, Strike
 from moderation.registry import may_see_identity
@@ -53,7 +54,7 @@ def submission_window(user: User, *, now: datetime | None = None) -> tuple[int, 
     return row["count"], (row["oldest"] + window if row["oldest"] else None)
 
 
-def rejected_image_hashes(hashes) -> set[str]:
+def rejected_image_hashes(hashes: Iterable[str]) -> set[str]:
     """Those of `hashes` that belong to an image of a rejected submission (anyone's)."""
     return set(DocumentImage.objects.filter(sha256__in=list(hashes), submission__status=SubmissionStatus.REJECTED)
                .values_list("sha256", flat=True))
@@ -106,7 +107,7 @@ def submissions_history(*, user: User, exclude_pk: int | None = None) -> QuerySe
     return qs.order_by("-created_at", "-pk")
 
 
-def identities_sharing_fingerprint(*, fingerprint: str, exclude_user) -> QuerySet[RealIdentity]:
+def identities_sharing_fingerprint(*, fingerprint: str, exclude_user: User) -> QuerySet[RealIdentity]:
     """Identities of other accounts with the same document number (its keyed hash), with their users."""
     return (RealIdentity.objects.filter(fingerprint=fingerprint).exclude(user=exclude_user)
             .select_related("user__profile").order_by("user_id", "-created_at"))
@@ -128,7 +129,7 @@ class PastAccount:
         return self.deletion is not None and self.deletion.erased_at is not None
 
 
-def identity_past_accounts(*, fingerprint: str, exclude_user) -> list[PastAccount]:
+def identity_past_accounts(*, fingerprint: str, exclude_user: User) -> list[PastAccount]:
     """Accounts of this identity (other than `exclude_user`) that were deleted or closed, with penalties and strikes.
 
     Five queries, whatever the number of accounts: what the document reviewer reads before deciding.
@@ -147,7 +148,8 @@ def identity_past_accounts(*, fingerprint: str, exclude_user) -> list[PastAccoun
                 and row.closure is None):
             row.closure = penalty
     for strike in Strike.objects.filter(user_id__in=user_ids).order_by("-created_at", "-pk"):
-        rows.setdefault(strike.user_id, PastAccount(user_id=strike.user_id)).strikes.append(strike)
+        # user_id__in above: never None here.
+        rows.setdefault(strike.user_id, PastAccount(user_id=strike.user_id)).strikes.append(strike)  # type: ignore[arg-type]
     for user_id, deletion in deletions.items():
         rows.setdefault(user_id, PastAccount(user_id=user_id)).deletion = deletion
     # Accounts that were only warned or restricted are already in the table of shared numbers.
