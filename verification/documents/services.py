@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -48,6 +49,9 @@ from .models import (
 from .numbers import number_validate
 from .tasks import process_submission_images
 
+if TYPE_CHECKING:
+    from core.images import Upload
+
 REVIEW_KIND = selectors.REVIEW_KIND
 
 APPROVE, REJECT, RESUBMIT = "approve", "reject", "resubmit"
@@ -63,13 +67,14 @@ def side_field(side: int) -> str:
     return f"side_{side}"
 
 
-def _read_upload(upload, limit: int) -> bytes:
+def _read_upload(upload: Upload, limit: int) -> bytes:
     """At most `limit` bytes of an upload (bytes or a file), from its start."""
     if isinstance(upload, (bytes, bytearray, memoryview)):
         return bytes(upload[:limit])
     if hasattr(upload, "seek"):
         upload.seek(0)
-    return upload.read(limit)
+    data: bytes = upload.read(limit)
+    return data
 
 
 def _in_language_of(user: User) -> translation.override:
@@ -98,7 +103,7 @@ def submission_refusal(*, user: User) -> str:
 
 
 def submission_create(*, user: User, kind: DocumentKind, real_name: str, document_number: str,
-                      uploads: Sequence) -> DocumentSubmission:
+                      uploads: Sequence[Upload]) -> DocumentSubmission:
     """Store the identity claim and the raw uploads (status processing); the image task runs after commit."""
     policy.require(user, Action.START_VERIFICATION)
     if not kind.active:
