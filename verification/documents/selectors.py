@@ -107,7 +107,7 @@ def submissions_history(*, user: User, exclude_pk: int | None = None) -> QuerySe
     return qs.order_by("-created_at", "-pk")
 
 
-def identities_sharing_fingerprint(*, fingerprint: str, exclude_user: User) -> QuerySet[RealIdentity]:
+def identities_sharing_fingerprint(*, fingerprint: str, exclude_user: User | int) -> QuerySet[RealIdentity]:
     """Identities of other accounts with the same document number (its keyed hash), with their users."""
     return (RealIdentity.objects.filter(fingerprint=fingerprint).exclude(user=exclude_user)
             .select_related("user__profile").order_by("user_id", "-created_at"))
