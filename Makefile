@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+COV_ARGS := --cov --cov-report=term-missing:skip-covered
 
-.PHONY: run test install messages makemessages lint ci e2e clean
+.PHONY: run test install messages makemessages lint typecheck coverage ci e2e clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
@@ -36,6 +37,14 @@ e2e: install messages
 lint: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# mypy with django-stubs; the checked files and the strict ones are listed in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy
+
+# The suite under coverage for every app; fails under the floor in pyproject.toml ([tool.coverage.report]).
+coverage: install messages
+	$(PY) -m pytest -n auto --dist loadfile -q $(COV_ARGS)
 
 # Refresh the catalogue after changing strings (needs GNU gettext), then fill in zh_Hans.
 makemessages: install

@@ -1,5 +1,7 @@
 """Accounts: the user, the public profile, the agreement, the phone and the real identity."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -27,7 +29,13 @@ class LevelSource(models.TextChoices):
     VOUCH = "vouch", _("Vouched by friends")
 
 
-class UserManager(BaseUserManager):
+if TYPE_CHECKING:
+    _UserManagerBase = BaseUserManager["User"]  # typed for mypy; the runtime class is not subscriptable
+else:
+    _UserManagerBase = BaseUserManager
+
+
+class UserManager(_UserManagerBase):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra):

@@ -7,9 +7,13 @@ how to unlock. An account waiting to be deleted may do nothing until its owner c
 so a rule lives in one function only and accounts imports none of them.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.urls import reverse
 from django.utils import timezone
@@ -17,8 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core import wiring
 
-from .models import Level
+from .models import DeletionRequest, Level, User
 from .selectors import deletion_pending_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
 class Action(StrEnum):
@@ -85,7 +92,7 @@ ALLOWED = Decision(allowed=True)
 VERIFY_HUB_URL = "/verify/"
 
 
-def _level_decision(user, needed: int) -> Decision:
+def _level_decision(user: User, needed: int) -> Decision:
     if user.level >= needed:
         return ALLOWED
     if needed == Level.INDIRECT:
@@ -113,42 +120,44 @@ def _level_decision(user, needed: int) -> Decision:
 
 # Apps above accounts (moderation's penalties) add their rules here in AppConfig.ready(), so this
 # module stays the one place every write asks, without importing them.
-_restrictions: list = []
+RestrictionRule: TypeAlias = Callable[[User, Action], "Decision | None"]
+IdentityCheck: TypeAlias = Callable[[str], "Decision | None"]
+_restrictions: list[RestrictionRule] = []
 
 
-def register_restriction(rule) -> None:
+def register_restriction(rule: RestrictionRule) -> None:
     """Add `rule(user, action) -> Decision | None`; a Decision that is not allowed refuses the action."""
     if rule not in _restrictions:
         _restrictions.append(rule)
 
 
-def unregister_restriction(rule) -> None:
+def unregister_restriction(rule: RestrictionRule) -> None:
     """Remove a rule (for tests and the benchmark that compare with and without it)."""
     if rule in _restrictions:
         _restrictions.remove(rule)
 
 
-_identity_checks: list = []
+_identity_checks: list[IdentityCheck] = []
 
 
-def register_identity_check(rule) -> None:
+def register_identity_check(rule: IdentityCheck) -> None:
     """Add `rule(fingerprint) -> Decision | None` asked before a real identity is accepted for an account."""
     if rule not in _identity_checks:
         _identity_checks.append(rule)
 
 
-def unregister_identity_check(rule) -> None:
+def unregister_identity_check(rule: IdentityCheck) -> None:
     """Remove an identity check (for tests)."""
     if rule in _identity_checks:
         _identity_checks.remove(rule)
 
 
-def restrictions() -> list:
+def restrictions() -> list[RestrictionRule]:
     """The registered restriction rules, in the order they are asked."""
     return list(_restrictions)
 
 
-def identity_checks() -> list:
+def identity_checks() -> list[IdentityCheck]:
     """The registered identity checks, in the order they are asked."""
     return list(_identity_checks)
 
@@ -169,7 +178,7 @@ def identity_allowed(fingerprint: str) -> Decision:
     return ALLOWED
 
 
-def _deletion_decision(pending) -> Decision:
+def _deletion_decision(pending: DeletionRequest) -> Decision:
     # The account is hidden while its deletion waits: using it again means cancelling first,
     # so nothing new appears under a name others can no longer see.
     when = timezone.localtime(pending.erase_after).strftime("%Y-%m-%d")
@@ -178,7 +187,7 @@ def _deletion_decision(pending) -> Decision:
                     unlock_url=reverse("accounts:delete_cancel"), unlock_label=str(_("Cancel the deletion")))
 
 
-def check(user, action: Action) -> Decision:
+def check(user: User | AnonymousUser | None, action: Action) -> Decision:
     """Whether `user` may do `action` now, and if not, why and how to unlock it."""
     if user is None or not user.is_authenticated:
         return Decision(False, reason=str(_("Please log in first.")), unlock_url=reverse("account_login"),
@@ -195,7 +204,7 @@ def check(user, action: Action) -> Decision:
     return _level_decision(user, REQUIRED_LEVEL[action])
 
 
-def require(user, action: Action) -> None:
+def require(user: User | AnonymousUser | None, action: Action) -> None:
     """Raise PolicyDenied unless `user` may do `action` now."""
     decision = check(user, action)
     if not decision.allowed:

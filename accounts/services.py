@@ -1,16 +1,21 @@
 """Writes for accounts: agreement, profile, phone, real identity, levels."""
 
+from __future__ import annotations
+
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -34,6 +39,11 @@ from .models import (
 )
 from .notifications import notify
 from .phones import phone_fingerprint, phone_normalise
+
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber as ParsedNumber
+
+    from core.images import ProcessedImage
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +81,7 @@ def agreement_publish(*, version: AgreementVersion, actor: User, reason: str = "
     return version
 
 
-def agreement_publish_preview(*, version: AgreementVersion) -> dict:
+def agreement_publish_preview(*, version: AgreementVersion) -> dict[str, Any]:
     """What publishing `version` would do: the version it replaces and how many accounts must accept it."""
     return {
         "version": version,
@@ -117,7 +127,8 @@ def profile_create(*, user: User, nickname: str | None = None) -> Profile:
     return profile
 
 
-def profile_update(*, user: User, nickname: str, bio: str, handle: str | None = None, avatar=None) -> Profile:
+def profile_update(*, user: User, nickname: str, bio: str, handle: str | None = None,
+                   avatar: ProcessedImage | None = None) -> Profile:
     """Update the public face; `avatar` is an already processed image (core.images)."""
     policy.require(user, policy.Action.EDIT_PROFILE)
     with transaction.atomic():
@@ -138,7 +149,7 @@ def profile_update(*, user: User, nickname: str, bio: str, handle: str | None = 
 # --- Levels ----------------------------------------------------------------
 
 # Where a lowered level comes from when the caller does not say: the rung below the one taken away.
-_SOURCE_OF_LEVEL = {Level.REGISTERED: LevelSource.NONE, Level.INDIRECT: LevelSource.PHONE}
+_SOURCE_OF_LEVEL: dict[int, str] = {Level.REGISTERED: LevelSource.NONE, Level.INDIRECT: LevelSource.PHONE}
 
 
 def user_level_set(*, user: User, level: int, actor: User | None, reason: str, source: str | None = None) -> User:
@@ -157,7 +168,7 @@ def user_level_set(*, user: User, level: int, actor: User | None, reason: str, s
     if not reason.strip():
         raise ValidationError(_("Say why the level changes."))
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked: User = User.objects.select_for_update().get(pk=user.pk)
         before, before_source = locked.level, locked.level_source
         if source is None:
             source = _SOURCE_OF_LEVEL.get(level, before_source) if level < before else before_source
@@ -199,7 +210,7 @@ def phone_confirmed_elsewhere_count(*, fingerprint: str, exclude_user: User) -> 
             .exclude(user=exclude_user).count())
 
 
-def phone_send_code(*, user: User, number) -> PhoneChallenge:
+def phone_send_code(*, user: User, number: str | ParsedNumber) -> PhoneChallenge:
     """Create a 6-digit code for `number` and send it by SMS after commit.
 
     Rate limits on sends are applied by the caller (allauth's limiter, per user and IP);
@@ -365,12 +376,12 @@ def identity_reject(*, identity: RealIdentity) -> None:
                     from_=IdentityStatus.PENDING)
 
 
-def identity_revoke(*, identities) -> int:
+def identity_revoke(*, identities: QuerySet[RealIdentity]) -> int:
     """Revoke every identity of `identities` still pending or confirmed (found false, or the account erased)."""
     return transition_many(identities, to=IdentityStatus.REVOKED)
 
 
-def identity_accounts_with_fingerprint(*, fingerprint: str, exclude_user: User | None = None):
+def identity_accounts_with_fingerprint(*, fingerprint: str, exclude_user: User | None = None) -> QuerySet[User]:
     qs = User.objects.filter(identities__fingerprint=fingerprint).distinct()
     return qs.exclude(pk=exclude_user.pk) if exclude_user else qs
 
@@ -413,7 +424,8 @@ def identity_lock(*, fingerprint: str) -> None:
          .values_list("pk", flat=True))
 
 
-def identity_cap_check(*, fingerprint: str, exclude_user: User | int, uncounted_user_ids) -> IdentityCap:
+def identity_cap_check(*, fingerprint: str, exclude_user: User | int,
+                       uncounted_user_ids: Iterable[int] | QuerySet[Any, Any]) -> IdentityCap:
     """Which other accounts hold this identity, confirmed, against IDENTITY_MAX_ACCOUNTS.
 
     `uncounted_user_ids` (ids or a subquery) are accounts that no longer hold their identity: the callers
@@ -421,7 +433,7 @@ def identity_cap_check(*, fingerprint: str, exclude_user: User | int, uncounted_
     may have a new account is what the closure's ban decides (policy.identity_allowed), for a while or for
     ever, so the cap must not outlast the ban. An erased account's identity is revoked, so it is not counted.
     """
-    exclude_pk = getattr(exclude_user, "pk", exclude_user)
+    exclude_pk = exclude_user.pk if isinstance(exclude_user, User) else exclude_user
     ids = (User.objects.filter(identities__fingerprint=fingerprint, identities__status=IdentityStatus.CONFIRMED)
            .exclude(pk=exclude_pk).exclude(pk__in=uncounted_user_ids).distinct().values_list("pk", flat=True))
     return IdentityCap(account_ids=sorted(ids), limit=settings.IDENTITY_MAX_ACCOUNTS)

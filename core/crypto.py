@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -38,17 +39,17 @@ def fingerprint(value: str, *, purpose: str) -> str:
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # the stubs' field generics add nothing here
     """A text column stored as a Fernet token; never indexable, never searchable."""
 
     description = "Text encrypted at rest"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.pop("db_index", None)
         kwargs.pop("unique", None)
         super().__init__(*args, **kwargs)
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
         if value is None or value == "":
             return value
         try:
@@ -57,7 +58,7 @@ class EncryptedTextField(models.TextField):
             # A missing key is an operator error; never leak the token in the message.
             raise ValueError("Encrypted field could not be decrypted with the configured keys.") from exc
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value

@@ -19,11 +19,16 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, TypeAlias
 
 from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from django.core.files import File
+    from django_stubs_ext import StrPromise
 
 __all__ = ["ImageRejected", "ProcessedImage", "process_image"]
 
@@ -44,10 +49,12 @@ _ACCEPTED_FORMATS = frozenset({*_OPEN_FORMATS, "MPO"})
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 
 _JPEG_QUALITY = 85
+# What process_image() reads: bytes, a Django File / UploadedFile, or any binary file-like.
+Upload: TypeAlias = "bytes | bytearray | memoryview | IO[bytes] | File[bytes]"
 _READ_CHUNK = 1024 * 1024
 
 
-def _format_message(message, **params):
+def _format_message(message: str | StrPromise, **params: object) -> str:
     return str(message) % params
 
 
@@ -62,7 +69,7 @@ def _megabytes(num_bytes: int) -> str:
 class ImageRejected(Exception):
     """An upload we refuse; ``message`` is safe to show to the user, ``code`` is for code."""
 
-    def __init__(self, message, code: str = "invalid"):
+    def __init__(self, message: str | StrPromise, code: str = "invalid") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -106,7 +113,7 @@ def _reject_pixels(max_pixels: int) -> ImageRejected:
     )
 
 
-def _read_capped(upload, limit: int) -> bytes:
+def _read_capped(upload: Upload, limit: int) -> bytes:
     """Read at most ``limit`` bytes from bytes, a Django File or any binary file-like."""
     if isinstance(upload, (bytes, bytearray, memoryview)):
         return bytes(upload[:limit])
@@ -155,7 +162,7 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
 
 
 def process_image(
-    upload,
+    upload: Upload,
     *,
     max_bytes: int | None = None,
     max_pixels: int | None = None,
@@ -223,7 +230,7 @@ def _process_decode(data: bytes, *, max_pixels: int, min_side: int) -> Image.Ima
     """Check headers, fully decode and orient the image; return it in RGB or RGBA mode."""
     try:
         probe = _open(data)
-    except Image.UnidentifiedImageError:
+    except Image.UnidentifiedImageError:  # type: ignore[attr-defined]  # PIL re-exports it from PIL.UnidentifiedImageError
         raise _reject_format() from None
     with probe:
         if probe.format not in _ACCEPTED_FORMATS:

@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
-outbox: list[dict] = []
+outbox: list[dict[str, str]] = []
 
 
 class BaseSMSBackend:

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Self
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    # For the type checker the mixin is a model (it is only ever mixed into one); at run time, a plain class.
+    _ModelBase = models.Model
+else:
+    _ModelBase = object
 
 _UNKNOWN = object()
 _SEEDING: contextvars.ContextVar[bool] = contextvars.ContextVar("statemachine_seeding", default=False)
@@ -36,12 +44,13 @@ def seeding() -> Iterator[None]:
         _SEEDING.reset(token)
 
 
-class StateMachineMixin:
+class StateMachineMixin(_ModelBase):
     """For models with a `status` field, `TRANSITIONS = {from_status: {to_status, ...}}` and `INITIAL`."""
 
-    TRANSITIONS: dict = {}
+    status: str
+    TRANSITIONS: dict[str, frozenset[str] | set[str]] = {}
     # The statuses a new row may be created in (usually the field's default).
-    INITIAL: frozenset = frozenset()
+    INITIAL: frozenset[str] = frozenset()
 
     # --- one object -------------------------------------------------------------------------------
 
@@ -62,17 +71,18 @@ class StateMachineMixin:
     # --- what save() checks -------------------------------------------------------------------------
 
     @classmethod
-    def from_db(cls, db, field_names, values):
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
         instance = super().from_db(db, field_names, values)
         instance._remember_status()
         return instance
 
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+    def refresh_from_db(self, using: str | None = None, fields: Iterable[str] | None = None,
+                        from_queryset: models.QuerySet[Self] | None = None) -> None:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         if fields is None or "status" in fields:
             self._remember_status()
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         writes_status = "status" in self.__dict__ and (update_fields is None or "status" in update_fields)
         if writes_status:
@@ -120,19 +130,20 @@ class StateMachineMixin:
     # --- the graph, read by tests and by transition_many ------------------------------------------
 
     @classmethod
-    def statuses_leading_to(cls, to: str) -> frozenset:
+    def statuses_leading_to(cls, to: str) -> frozenset[str]:
         """Every status with a declared edge to `to`."""
         return frozenset(src for src, targets in cls.TRANSITIONS.items() if to in targets)
 
 
-def _moves_lead(moves: list, before, after) -> bool:
+def _moves_lead(moves: list[tuple[str, str]], before: object, after: str) -> bool:
     """Whether transition() calls, each checked when made, lead without a gap from `before` to `after`."""
     if not moves or moves[0][0] != before or moves[-1][1] != after:
         return False
     return all(prev[1] == nxt[0] for prev, nxt in zip(moves, moves[1:], strict=False))
 
 
-def transition_many(queryset, *, to: str, from_: str | Iterable[str] | None = None, **fields) -> int:
+def transition_many(queryset: models.QuerySet[Any], *, to: str, from_: str | Iterable[str] | None = None,
+                    **fields: Any) -> int:
     """Move every row of `queryset` whose status has a declared edge to `to` (and is in `from_`, if given).
 
     One UPDATE statement; rows in any other status are left as they are. `fields` are set on the

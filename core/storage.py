@@ -1,19 +1,20 @@
 """The two storages every app uses: public media, and private files with no URL at all."""
 
 import logging
+from collections.abc import Iterable
 
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 
 logger = logging.getLogger(__name__)
 
 
-def private_storage():
+def private_storage() -> Storage:
     """Documents, friends-only images and licence scans: served only by permission-checked views."""
     # A callable keeps the storage out of migrations and lets each environment choose it.
     return storages["private"]
 
 
-def delete_files(storage, names) -> None:
+def delete_files(storage: Storage, names: Iterable[str | None]) -> None:
     """Remove files; a missing one is not an error (call it on commit, so a rollback loses nothing)."""
     for name in names:
         if not name:
@@ -24,6 +25,6 @@ def delete_files(storage, names) -> None:
             logger.warning("could not delete file %s", name)
 
 
-def delete_private_files(names) -> None:
+def delete_private_files(names: Iterable[str | None]) -> None:
     """Remove files from the private storage."""
     delete_files(private_storage(), names)

@@ -9,9 +9,8 @@ from django.core.cache.backends.redis import RedisCache
 
 
 class RunScopedRedisCache(RedisCache):
-    def clear(self) -> bool:
-        client = self._cache.get_client(write=True)
+    def clear(self) -> None:
+        client = self._cache.get_client(write=True)  # type: ignore[attr-defined]  # RedisCache's client, untyped in the stubs
         keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start:start + 1000])
-        return True

@@ -3,6 +3,7 @@
 import csv
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from django.db import connection
@@ -36,15 +37,15 @@ def upload_manifest() -> list[tuple[str, str]]:
         return [(row["file"], row["expected"]) for row in csv.DictReader(fh, delimiter="\t")]
 
 
-def race(*calls):
+def race(*calls: Callable[[], object]) -> list[object]:
     """Run each call in its own thread, all released together; return what each returned or raised.
 
     For PostgreSQL race tests (transactional DB): each thread closes its own connection.
     """
     barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
+    results: list[object] = [None] * len(calls)
 
-    def run(index, call):
+    def run(index: int, call: Callable[[], object]) -> None:
         try:
             barrier.wait(timeout=10)
             results[index] = call()
@@ -62,7 +63,7 @@ def race(*calls):
     return results
 
 
-def queries_of(call) -> list[str]:
+def queries_of(call: Callable[[], object]) -> list[str]:
     """The SQL of every query `call()` runs on the default connection."""
     # Django's test utilities are loaded only when a test asks: this module is imported by settings-free tooling too.
     from django.db import connection
@@ -82,7 +83,8 @@ def _compare(small_sql: list[str], large_sql: list[str], *, at_most: int | None)
     return len(large_sql)
 
 
-def assert_same_queries(small, large, *, at_most: int | None = None) -> int:
+def assert_same_queries(small: Callable[[], object], large: Callable[[], object], *,
+                        at_most: int | None = None) -> int:
     """`small()` and `large()` (the same page or read at two data sizes) cost the same number of queries.
 
     `at_most` is a sanity bound on the count. Returns the count.
@@ -90,7 +92,8 @@ def assert_same_queries(small, large, *, at_most: int | None = None) -> int:
     return _compare(queries_of(small), queries_of(large), at_most=at_most)
 
 
-def assert_constant_queries(call, grow, *, at_most: int | None = None) -> int:
+def assert_constant_queries(call: Callable[[], object], grow: Callable[[], object], *,
+                            at_most: int | None = None) -> int:
     """`call()` costs as many queries after `grow()` added data as before: constant per page, not per row.
 
     Run `call()` once at the small size, `grow()` (add items, friends, rows...), run it again and compare;

@@ -3,6 +3,7 @@
 import io
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
@@ -12,7 +13,7 @@ _STROKE = (0, 0, 0, 120)
 _JPEG_QUALITY = 85
 
 
-def watermark_text(*, viewer, at: datetime | None = None) -> str:
+def watermark_text(*, viewer: AbstractBaseUser, at: datetime | None = None) -> str:
     """Who looked and when, e.g. "REVIEW #12 nick 2026-01-02 10:30 CST"."""
     at = timezone.localtime(at or timezone.now())
     nickname = getattr(getattr(viewer, "profile", None), "nickname", "") or ""
@@ -27,7 +28,7 @@ def _tile(text: str, size: int) -> Image.Image:
     font = ImageFont.load_default(size=size)
     left, top, right, bottom = font.getbbox(text, stroke_width=1)
     pad = size
-    tile = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    tile = Image.new("RGBA", (int(right - left + 2 * pad), int(bottom - top + 2 * pad)), (0, 0, 0, 0))
     ImageDraw.Draw(tile).text((pad - left, pad - top), text, font=font, fill=_FILL, stroke_width=1, stroke_fill=_STROKE)
     return tile.rotate(_ANGLE, expand=True, resample=Image.Resampling.BICUBIC)
 

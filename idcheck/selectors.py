@@ -1,5 +1,7 @@
 """Reads for the ID check: kept results, the month's spend. None of these calls the provider."""
 
+from __future__ import annotations
+
 import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo

@@ -19,9 +19,12 @@ over with the same request_id, which the provider must answer without charging
 again (docs/idcheck-http-contract.md).
 """
 
+from __future__ import annotations
+
 import datetime
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from allauth.core import ratelimit
 from django.conf import settings
@@ -33,6 +36,11 @@ from .backends import ERROR, IdCheckBackend, ProviderResult, get_backend
 from .models import IdCheckBudgetMonth, IdCheckQuery, QueryResult
 from .outcomes import IdCheckOutcome, Status
 from .selectors import idcheck_month_spend, idcheck_result_for, month_start
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import User
 
 __all__ = ["IdCheckOutcome", "Status", "idcheck_month_spend", "idcheck_query", "idcheck_result_for"]
 
@@ -47,8 +55,8 @@ WAIT_LIMIT_SECONDS = 30.0
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def idcheck_query(*, fingerprint: str, real_name: str, id_number: str, requested_by=None,
-                  request=None) -> IdCheckOutcome:
+def idcheck_query(*, fingerprint: str, real_name: str, id_number: str, requested_by: User | None = None,
+                  request: HttpRequest | None = None) -> IdCheckOutcome:
     """Check a name against a resident ID number, paying at most once per identity fingerprint ever."""
     number = ric.compact(id_number or "")
     if len(fingerprint or "") != 64:
@@ -79,7 +87,8 @@ def idcheck_query(*, fingerprint: str, real_name: str, id_number: str, requested
         pause = min(pause * 2, 0.5)
 
 
-def _reserve(*, fingerprint: str, requested_by, request, backend: IdCheckBackend):
+def _reserve(*, fingerprint: str, requested_by: User | None, request: HttpRequest | None,
+             backend: IdCheckBackend) -> IdCheckOutcome | tuple[IdCheckQuery, bool] | None:
     """Lock the month, check, and insert a pending row: (row, True) ours, (row, False) someone else's, or an outcome."""
     now = timezone.now()
     month = month_start(now)
@@ -124,7 +133,8 @@ def _call_and_settle(*, query_id: int, backend: IdCheckBackend, real_name: str, 
         return _ask_and_record(query=query, backend=backend, real_name=real_name, id_number=id_number)
 
 
-def _wait_for(*, query_id: int, backend: IdCheckBackend, real_name: str, id_number: str):
+def _wait_for(*, query_id: int, backend: IdCheckBackend, real_name: str,
+              id_number: str) -> tuple[IdCheckOutcome | None, bool]:
     """Wait out another caller's call for this identity: (outcome, settled), taking over a dead caller's row."""
     with transaction.atomic(durable=True):
         # Blocks for as long as the other caller is talking to the provider.
@@ -175,11 +185,11 @@ def _user_rates() -> list[tuple[int, datetime.timedelta]]:
     return rates
 
 
-def _over_user_rate(*, user, now: datetime.datetime) -> bool:
+def _over_user_rate(*, user: User, now: datetime.datetime) -> bool:
     # Counted on the ledger: tasks and reviewers have no request, and the count is exact under the month lock.
     recent = IdCheckQuery.objects.filter(requested_by=user)
     return any(recent.filter(created_at__gt=now - window).count() >= amount for amount, window in _user_rates())
 
 
-def _allauth_allows(request, user) -> bool:
-    return ratelimit.consume(request, action="idcheck_query", user=user)
+def _allauth_allows(request: HttpRequest, user: User) -> bool:
+    return bool(ratelimit.consume(request, action="idcheck_query", user=user))

@@ -1,6 +1,7 @@
 """The review queue shared by every kind of item, and the append-only audit log."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Self
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -251,7 +252,7 @@ PENALTY_TRANSITIONS = {
 
 
 class PenaltyQuerySet(models.QuerySet):
-    def in_force(self, now=None):
+    def in_force(self, now: datetime | None = None) -> Self:
         """Penalties that take something away right now (not overturned, not ended)."""
         now = now or timezone.now()
         return self.filter(status=PenaltyStatus.ACTIVE, action__in=EFFECTIVE_RUNGS).filter(

@@ -1,11 +1,15 @@
 """Reads for the review queue."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,13 +20,17 @@ from accounts.selectors import hidden_user_ids
 from . import audit, registry
 from .models import PENDING_STATUSES, AuditEntry, IdentityBan, Penalty, PenaltyStatus, ReviewItem, Rung, Strike
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrPromise
+
 
 @dataclass(frozen=True)
 class SlaState:
     """How an item's waiting time compares with the review SLA: a CSS class and a text label."""
 
     code: str
-    label: str
+    label: str | StrPromise
 
 
 SLA_OK = SlaState("ok", _("On time"))
@@ -40,7 +48,7 @@ def sla_state(waiting: timedelta) -> SlaState:
     return SLA_LATE
 
 
-def queue_for(reviewer, *, kind: str | None = None):
+def queue_for(reviewer: User, *, kind: str | None = None) -> tuple[QuerySet[ReviewItem], datetime]:
     """Pending items (open or claimed by anyone) of the kinds the reviewer may review, oldest first.
 
     Returns (queryset, lapsed): a claim whose last activity is at or before `lapsed` has lapsed.
@@ -53,14 +61,14 @@ def queue_for(reviewer, *, kind: str | None = None):
             .order_by("created_at", "pk")), lapsed
 
 
-def queue_stats(reviewer) -> list[dict]:
+def queue_stats(reviewer: User) -> list[dict[str, Any]]:
     """Per kind: how many items wait, when the oldest came in, its age and SLA state."""
     kinds = registry.reviewable_kinds(reviewer)
     rows = (ReviewItem.objects.filter(kind__in=list(kinds), status__in=PENDING_STATUSES)
             .values("kind").annotate(count=Count("pk"), oldest=Min("created_at")).order_by())
     by_kind = {r["kind"]: r for r in rows}
     now = timezone.now()
-    stats = []
+    stats: list[dict[str, Any]] = []
     for key, kind in kinds.items():
         oldest = by_kind[key]["oldest"] if key in by_kind else None
         age = (now - oldest) if oldest else None
@@ -69,28 +77,29 @@ def queue_stats(reviewer) -> list[dict]:
     return stats
 
 
-def queue_totals(stats: list[dict]) -> dict:
+def queue_totals(stats: list[dict[str, Any]]) -> dict[str, Any]:
     """All kinds together: items waiting, the oldest of them, its SLA state."""
     oldest = min((s["oldest"] for s in stats if s["oldest"]), default=None)
     return {"count": sum(s["count"] for s in stats), "oldest": oldest,
             "sla": sla_state(timezone.now() - oldest) if oldest else None}
 
 
-def annotate_rows(items, *, lapsed: datetime) -> list[ReviewItem]:
+def annotate_rows(items: Iterable[ReviewItem], *, lapsed: datetime) -> list[ReviewItem]:
     """Attach what the queue table shows (kind label, SLA, whether the claim is live) without queries."""
     now = timezone.now()
     kinds = registry.kinds()
     rows = list(items)
     for item in rows:
         kind = kinds.get(item.kind)
-        item.kind_label = kind.label if kind else item.kind
-        item.sla = sla_state(now - item.created_at)
-        item.claim_live = item.claimed_by_id is not None and item.last_activity_at is not None \
-            and item.last_activity_at > lapsed
+        # Display attributes for the queue table, not columns.
+        item.kind_label = kind.label if kind else item.kind  # type: ignore[attr-defined]
+        item.sla = sla_state(now - item.created_at)  # type: ignore[attr-defined]
+        item.claim_live = (item.claimed_by_id is not None  # type: ignore[attr-defined]
+                           and item.last_activity_at is not None and item.last_activity_at > lapsed)
     return rows
 
 
-def item_for(reviewer, pk: int) -> ReviewItem | None:
+def item_for(reviewer: User, pk: int) -> ReviewItem | None:
     """The item if its kind is registered and the reviewer may review it; None otherwise (a 404)."""
     item = (ReviewItem.objects.select_related("subject__profile", "claimed_by__profile", "decided_by__profile")
             .filter(pk=pk).first())
@@ -122,9 +131,9 @@ def item_history(item: ReviewItem) -> list[AuditEntry]:
     return entries
 
 
-def flag_rows(item: ReviewItem, kind: registry.ReviewKind | None = None) -> list[dict]:
+def flag_rows(item: ReviewItem, kind: registry.ReviewKind | None = None) -> list[dict[str, Any]]:
     """The item's flags as dicts with code, text (as the kind words it) and user ids, tolerating malformed entries."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for flag in item.flags or []:
         if not isinstance(flag, dict):
             flag = {"code": "", "text": str(flag)}
@@ -146,9 +155,9 @@ def strike_window() -> timedelta:
     return timedelta(days=getattr(settings, "STRIKE_WINDOW_DAYS", 180))
 
 
-def penalties_in_force(user) -> list:
+def penalties_in_force(user: User | AnonymousUser | None) -> list[Penalty]:
     """The penalties on `user`'s personal account in force now, most severe first (one query per user object)."""
-    if user is None or getattr(user, "pk", None) is None:
+    if user is None or user.pk is None:
         return []
     cached = getattr(user, PENALTY_CACHE_ATTR, None)
     if cached is None:
@@ -159,7 +168,7 @@ def penalties_in_force(user) -> list:
     return [p for p in cached if p.is_in_force(now)]
 
 
-def forget_penalties(user) -> None:
+def forget_penalties(user: User | AnonymousUser | None) -> None:
     """Drop what penalties_in_force() cached on this user object (after applying or lifting one)."""
     if user is None:
         return
@@ -170,17 +179,17 @@ def forget_penalties(user) -> None:
         pass
 
 
-def user_is_closed(user) -> bool:
+def user_is_closed(user: User | AnonymousUser | None) -> bool:
     """Whether the user's account is closed now (its content is hidden, it may not be used)."""
     return any(p.action >= Rung.CLOSE for p in penalties_in_force(user))
 
 
-def closure_user_ids():
+def closure_user_ids() -> QuerySet[Penalty, Any]:
     """A subquery of the ids of accounts closed by a penalty in force (only those: not the ones being deleted)."""
     return Penalty.objects.in_force().filter(action__gte=Rung.CLOSE, user__isnull=False).values("user_id")
 
 
-def closed_user_ids():
+def closed_user_ids() -> QuerySet[User, Any]:
     """A subquery of the ids of accounts whose content is hidden, for `.exclude(author_id__in=closed_user_ids())`.
 
     Closed accounts, and accounts being deleted or erased (accounts.selectors.hidden_user_ids()): one
@@ -189,7 +198,7 @@ def closed_user_ids():
     return User.objects.filter(Q(pk__in=closure_user_ids()) | Q(pk__in=hidden_user_ids())).values("pk")
 
 
-def public_account_penalty(account):
+def public_account_penalty(account: Model | None) -> Penalty | None:
     """The most severe penalty in force on one public account, or None (cached on the account object)."""
     if account is None or account.pk is None:
         return None
@@ -203,7 +212,7 @@ def public_account_penalty(account):
     return next((p for p in cached if p.is_in_force(now)), None)
 
 
-def identity_banned(fingerprint: str):
+def identity_banned(fingerprint: str) -> IdentityBan | None:
     """The ban in force on this identity fingerprint (the longest one), or None."""
     if not fingerprint:
         return None
@@ -213,7 +222,7 @@ def identity_banned(fingerprint: str):
             .order_by(F("until").desc(nulls_first=True)).first())
 
 
-def suggested_rung(user, now=None) -> int:
+def suggested_rung(user: User | None, now: datetime | None = None) -> int:
     """One rung above the most severe strike of the window that was not overturned; a warning when none."""
     now = now or timezone.now()
     top = None
@@ -230,7 +239,7 @@ def appeal_window() -> timedelta:
     return timedelta(days=getattr(settings, "APPEAL_WINDOW_DAYS", 30))
 
 
-def appeal_refusal(penalty: Penalty, *, now=None) -> str:
+def appeal_refusal(penalty: Penalty, *, now: datetime | None = None) -> str:
     """Why this penalty can no longer be appealed ("" when it can); the owner check is the caller's."""
     now = now or timezone.now()
     if penalty.status == PenaltyStatus.OVERTURNED:
@@ -242,7 +251,7 @@ def appeal_refusal(penalty: Penalty, *, now=None) -> str:
     return ""
 
 
-def strike_history(user, *, window_only: bool = True) -> list:
+def strike_history(user: User | None, *, window_only: bool = True) -> list[Strike]:
     """The user's strikes, newest first (those of the strike window only, unless told otherwise)."""
     if user is None:
         return []
@@ -252,7 +261,7 @@ def strike_history(user, *, window_only: bool = True) -> list:
     return list(qs.order_by("-created_at", "-pk"))
 
 
-def status_for(user) -> dict:
+def status_for(user: User) -> dict[str, Any]:
     """What /me/status/ shows: penalties in force, every action with its appeal, the strikes (three queries)."""
     now = timezone.now()
     penalties = list(Penalty.objects.filter(owner=user).select_related("appeal", "content_type")
@@ -264,7 +273,7 @@ def status_for(user) -> dict:
     window_start = now - strike_window()
     strikes = strike_history(user, window_only=False)
     for strike in strikes:
-        strike.in_window = strike.created_at >= window_start and strike.overturned_at is None
+        strike.in_window = strike.created_at >= window_start and strike.overturned_at is None  # type: ignore[attr-defined]  # display only
     return {
         "in_force": [p for p in penalties if p.in_force_now],
         "penalties": penalties,
@@ -274,7 +283,7 @@ def status_for(user) -> dict:
     }
 
 
-def closure_for(user):
+def closure_for(user: User | AnonymousUser | None) -> Penalty | None:
     """The closure in force on the user's personal account (with its identity bans), or None."""
     closure = next((p for p in penalties_in_force(user) if p.action >= Rung.CLOSE), None)
     if closure is None:

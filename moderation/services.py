@@ -1,13 +1,18 @@
 """Writes for the review queue: open, claim, release, decide, withdraw. Every step is audited."""
 
-from datetime import timedelta
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from accounts.models import User
 
 from . import audit, registry
 from .models import ItemStatus, ReviewItem
@@ -21,7 +26,8 @@ def _claim_window() -> timedelta:
     return timedelta(minutes=settings.REVIEW_CLAIM_TIMEOUT_MINUTES)
 
 
-def review_item_open(*, kind: str, target, subject=None, summary: str = "", flags: list | None = None) -> ReviewItem:
+def review_item_open(*, kind: str, target: Model, subject: User | None = None, summary: str = "",
+                     flags: list[dict[str, Any]] | None = None) -> ReviewItem:
     """Put `target` in the queue (idempotent: an open item for it gets the new flags added)."""
     registry.get(kind)  # an unregistered kind is a programming error: fail loudly
     ct = ContentType.objects.get_for_model(target)
@@ -46,17 +52,17 @@ def review_item_open(*, kind: str, target, subject=None, summary: str = "", flag
     return item
 
 
-def _claimable(*, now) -> Q:
+def _claimable(*, now: datetime) -> Q:
     """Open items, and claimed ones whose claim lapsed."""
     return Q(status=ItemStatus.OPEN) | Q(status=ItemStatus.CLAIMED, last_activity_at__lte=now - _claim_window())
 
 
-def _check_may_review(item: ReviewItem, reviewer) -> None:
+def _check_may_review(item: ReviewItem, reviewer: User) -> None:
     if not registry.may_review(reviewer, registry.get(item.kind)):
         raise QueueError(_("You are not allowed to review this kind of item."))
 
 
-def _check_may_claim(item: ReviewItem, reviewer) -> None:
+def _check_may_claim(item: ReviewItem, reviewer: User) -> None:
     """Refuse a reviewer who may not review this kind, or who would judge themselves or a friend."""
     _check_may_review(item, reviewer)
     reason = registry.conflict_reason(item, reviewer)
@@ -64,7 +70,7 @@ def _check_may_claim(item: ReviewItem, reviewer) -> None:
         raise QueueError(reason)
 
 
-def _take(item: ReviewItem, reviewer, now) -> ReviewItem:
+def _take(item: ReviewItem, reviewer: User, now: datetime) -> ReviewItem:
     previous = item.claimed_by_id
     item.transition(to=ItemStatus.CLAIMED)
     item.claimed_by = reviewer
@@ -76,7 +82,7 @@ def _take(item: ReviewItem, reviewer, now) -> ReviewItem:
     return item
 
 
-def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
+def review_item_claim(*, item: ReviewItem, reviewer: User) -> ReviewItem:
     """Claim one item; refused while someone else's claim is live.
 
     Asks: moderation.registry conflict checks (social: friends) and the item's review kind's `conflict`.
@@ -96,7 +102,7 @@ def review_item_claim(*, item: ReviewItem, reviewer) -> ReviewItem:
         return _take(item, reviewer, now)
 
 
-def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem | None:
+def review_item_claim_next(*, reviewer: User, kind: str | None = None) -> ReviewItem | None:
     """Claim the oldest item this reviewer may take; two moderators never get the same one.
 
     Asks: moderation.registry review kinds (which the reviewer's groups may take) and conflict checks.
@@ -113,7 +119,7 @@ def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem |
         candidates = candidates.select_for_update(skip_locked=True, of=("self",))
     else:
         candidates = candidates.select_for_update()
-    conflicted: set[int] = set()
+    conflicted: set[int | None] = set()
     skipped: set[int] = set()
     kinds = registry.kinds()
     while True:
@@ -133,7 +139,7 @@ def review_item_claim_next(*, reviewer, kind: str | None = None) -> ReviewItem |
             return _take(item, reviewer, now)
 
 
-def review_item_touch(*, item: ReviewItem, reviewer) -> None:
+def review_item_touch(*, item: ReviewItem, reviewer: User) -> None:
     """Keep a claim alive while the moderator works on it (viewing the item counts)."""
     now = timezone.now()
     # A lapsed claim is not revived: once lapsed, the item is anyone's to claim again.
@@ -141,7 +147,7 @@ def review_item_touch(*, item: ReviewItem, reviewer) -> None:
                               last_activity_at__gt=now - _claim_window()).update(last_activity_at=now)
 
 
-def review_item_release(*, item: ReviewItem, reviewer) -> ReviewItem:
+def review_item_release(*, item: ReviewItem, reviewer: User) -> ReviewItem:
     """Give a claimed item back to the queue (only its holder can; anyone else changes nothing)."""
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
@@ -150,7 +156,7 @@ def review_item_release(*, item: ReviewItem, reviewer) -> ReviewItem:
     return item
 
 
-def _give_back(item: ReviewItem, reviewer, *, conflict: bool = False) -> None:
+def _give_back(item: ReviewItem, reviewer: User, *, conflict: bool = False) -> None:
     """Put a locked, claimed item back in the queue and record who released it (and whether a conflict did)."""
     item.transition(to=ItemStatus.OPEN)
     item.claimed_by = None
@@ -161,7 +167,7 @@ def _give_back(item: ReviewItem, reviewer, *, conflict: bool = False) -> None:
                  data={"conflict": True} if conflict else None)
 
 
-def review_item_release_conflicted(*, item: ReviewItem, reviewer) -> str:
+def review_item_release_conflicted(*, item: ReviewItem, reviewer: User) -> str:
     """Release `reviewer`'s claim when a conflict of interest appeared after they took it (a new friendship).
 
     Returns the reason shown to the moderator, or "" when there is no conflict (the claim, if any, stays).
@@ -178,13 +184,13 @@ def review_item_release_conflicted(*, item: ReviewItem, reviewer) -> str:
     return reason
 
 
-def review_item_identity_shown(*, item: ReviewItem, reviewer) -> None:
+def review_item_identity_shown(*, item: ReviewItem, reviewer: User) -> None:
     """Record that the claim holder was shown the item's real identity in full (one entry per page viewing)."""
     audit.record(actor=reviewer, action="identity.unmask", target=item, data={"kind": item.kind})
 
 
-def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code: str = "", note: str = "",
-                       extra: dict | None = None) -> ReviewItem:
+def review_item_decide(*, item: ReviewItem, reviewer: User, decision: str, reason_code: str = "", note: str = "",
+                       extra: dict[str, Any] | None = None) -> ReviewItem:
     """Decide an item the reviewer holds: exactly one decision, whatever the clicks and races.
 
     `extra`: the values of the kind's extra_fields(), checked again here by its clean_extra().
@@ -217,8 +223,8 @@ def review_item_decide(*, item: ReviewItem, reviewer, decision: str, reason_code
     return item
 
 
-def _decide_locked(item: ReviewItem, reviewer, *, decision: str, reason_code: str, note: str,
-                   extra: dict | None) -> None:
+def _decide_locked(item: ReviewItem, reviewer: User, *, decision: str, reason_code: str, note: str,
+                   extra: dict[str, Any] | None) -> None:
     """The decision itself, on an item locked and claimed by a reviewer free of conflict."""
     kind = registry.get(item.kind)
     obj = item.target
@@ -246,7 +252,7 @@ def _decide_locked(item: ReviewItem, reviewer, *, decision: str, reason_code: st
                  data={"decision": decision, "reason_code": reason_code})
 
 
-def review_item_withdraw(*, target, kind: str, actor, reason: str = "") -> None:
+def review_item_withdraw(*, target: Model, kind: str, actor: User | None, reason: str = "") -> None:
     """Take an object out of the queue (the user withdrew it, or it was superseded)."""
     ct = ContentType.objects.get_for_model(target)
     with transaction.atomic():

@@ -4,7 +4,10 @@ Qualifications (qualifications.py) and articles (articles.py) have their own mod
 lock, check, change, record.
 """
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,9 +22,13 @@ from stdnum.cn import uscc
 
 from accounts import policy
 from accounts.models import User
+
+if TYPE_CHECKING:
+    from django.db.models.fields.files import FieldFile
 from accounts.notifications import notify
 from accounts.policy import Action
 from core.images import ProcessedImage
+from core.storage import delete_files
 from moderation import audit
 from moderation.services import QueueError, review_item_open
 
@@ -36,7 +43,6 @@ from .models import (
     QualificationStatus,
     ReservedTermKind,
     Subscription,
-    delete_files,
 )
 from .names import name_key, normalise_display_name, reserved_matches
 
@@ -55,11 +61,11 @@ class NameRejectReason:
     OTHER = "other"
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 
-def _save_image(field, processed: ProcessedImage, written: list[str]) -> None:
+def _save_image(field: FieldFile, processed: ProcessedImage, written: list[str | None]) -> None:
     field.save(f"image{processed.extension}", ContentFile(processed.content), save=False)
     written.append(field.name)
 
@@ -129,7 +135,7 @@ def validate_handle(handle: str) -> str:
     return value
 
 
-def review_reason_text(terms: list[dict]) -> str:
+def review_reason_text(terms: list[dict[str, Any]]) -> str:
     """What the owner is told while the name waits for review (terms as stored on the account)."""
     kinds = {t["kind"] for t in terms}
     shown = "、".join(t["term"] for t in terms)
@@ -153,8 +159,8 @@ def account_register(*, owner: User, name: str, handle: str, introduction: str =
                      avatar: ProcessedImage | None = None) -> PublicAccount:
     """Register a public account; a name with a reserved term waits for a moderator (pending_review)."""
     policy.require(owner, Action.REGISTER_PUBLIC_ACCOUNT)
-    errors: dict = {}
-    checked: dict = {}
+    errors: dict[str, Any] = {}
+    checked: dict[str, Any] = {}
     # Every field is checked, so the owner sees all that needs fixing at once.
     for key, check in (("name", lambda: validate_name(name)), ("handle", lambda: validate_handle(handle)),
                        ("operator", lambda: validate_operator(operator_type=operator_type, operator_name=operator_name,
@@ -174,7 +180,7 @@ def account_register(*, owner: User, name: str, handle: str, introduction: str =
     op_name, op_code = checked["operator"]
     matches = reserved_matches(shown)
 
-    written: list[str] = []
+    written: list[str | None] = []
     try:
         with transaction.atomic():
             _lock_person(owner)

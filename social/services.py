@@ -1,5 +1,7 @@
 """Writes for social: friend requests and friendships, moments, comments."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -15,6 +17,7 @@ from accounts.models import User
 from accounts.notifications import notify
 from accounts.policy import Action
 from core.images import ProcessedImage
+from core.storage import delete_private_files
 from moderation.models import Penalty, PenaltyStatus
 from moderation.selectors import user_is_closed
 
@@ -27,14 +30,13 @@ from .models import (
     Friendship,
     Moment,
     MomentImage,
-    delete_private_files,
 )
 
 
 class FriendError(Exception):
     """A friend step the user can understand; `message` is safe to show."""
 
-    def __init__(self, message: str, code: str = "invalid"):
+    def __init__(self, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -48,7 +50,7 @@ def _lock_users(*user_ids: int) -> dict[int, User]:
     return {u.pk: u for u in users}
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 

@@ -4,6 +4,7 @@ import logging
 import re
 import secrets
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from core.statemachine import StateMachineMixin, TransitionNotAllowed
 from core.storage import delete_files, delete_private_files, private_storage  # noqa: F401 (migrations name them here)
 from moderation.services import review_item_withdraw
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -157,14 +161,14 @@ class ResubmitReason(models.TextChoices):
 
 
 # What the user is told, in plain words, for each reason (never which field of a mismatch was wrong).
-REJECT_TEXTS = {
+REJECT_TEXTS: dict[str, "StrPromise"] = {
     RejectReason.UNREADABLE: _("The images were not clear enough to read the document."),
     RejectReason.EXPIRED: _("The document has expired. Please use a document that is still valid."),
     RejectReason.MISMATCH: _("The name or number does not match the document."),
     RejectReason.FORGERY: _("We could not confirm that the document is genuine."),
     RejectReason.OTHER: _("The document could not be accepted."),
 }
-RESUBMIT_TEXTS = {
+RESUBMIT_TEXTS: dict[str, "StrPromise"] = {
     ResubmitReason.UNREADABLE: _("The images are not clear enough to read. Please take new photos in good light, "
                                  "without glare or blur."),
     ResubmitReason.INCOMPLETE: _("Part of the document is cut off or covered. Please photograph the whole document."),

@@ -1,5 +1,8 @@
 """Reads for verification pages and the review page; each costs a constant number of queries."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -8,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import DeletionRequest, RealIdentity
+from accounts.models import DeletionRequest, RealIdentity, User
 from accounts.selectors import HIDDEN_STATUSES
 from moderation.models import ItemStatus, Penalty, PenaltyStatus, ReviewItem, Rung, Strike
 from moderation.registry import may_see_identity
@@ -32,17 +35,17 @@ def _with_images(qs: QuerySet[DocumentSubmission]) -> QuerySet[DocumentSubmissio
     return qs.select_related("kind").prefetch_related("images")
 
 
-def submission_open_for(user) -> DocumentSubmission | None:
+def submission_open_for(user: User) -> DocumentSubmission | None:
     """The user's submission still being processed or waiting for review, if any."""
     return _with_images(DocumentSubmission.objects.filter(user=user, status__in=OPEN_STATUSES)).first()
 
 
-def submission_latest_for(user) -> DocumentSubmission | None:
+def submission_latest_for(user: User) -> DocumentSubmission | None:
     """The user's newest submission, whatever its state (what the hub reports on)."""
     return _with_images(DocumentSubmission.objects.filter(user=user).order_by("-created_at", "-pk")).first()
 
 
-def submission_window(user, *, now: datetime | None = None) -> tuple[int, datetime | None]:
+def submission_window(user: User, *, now: datetime | None = None) -> tuple[int, datetime | None]:
     """How many submissions the user made in the limit's window, and when the window next frees a slot."""
     now = now or timezone.now()
     window = timedelta(hours=settings.DOCUMENT_SUBMISSION_WINDOW_HOURS)
@@ -51,13 +54,13 @@ def submission_window(user, *, now: datetime | None = None) -> tuple[int, dateti
     return row["count"], (row["oldest"] + window if row["oldest"] else None)
 
 
-def rejected_image_hashes(hashes) -> set[str]:
+def rejected_image_hashes(hashes: Iterable[str]) -> set[str]:
     """Those of `hashes` that belong to an image of a rejected submission (anyone's)."""
     return set(DocumentImage.objects.filter(sha256__in=list(hashes), submission__status=SubmissionStatus.REJECTED)
                .values_list("sha256", flat=True))
 
 
-def image_for_owner(*, user, submission_pk: int, side: int) -> DocumentImage | None:
+def image_for_owner(*, user: User, submission_pk: int, side: int) -> DocumentImage | None:
     """A thumbnail the owner may see: only while their submission waits for review."""
     if not user.is_authenticated:
         return None
@@ -80,7 +83,7 @@ def review_item_latest_for(submission: DocumentSubmission) -> ReviewItem | None:
             .order_by("-pk").first())
 
 
-def image_for_reviewer(*, reviewer, submission_pk: int, side: int) -> tuple[DocumentImage, ReviewItem] | None:
+def image_for_reviewer(*, reviewer: User, submission_pk: int, side: int) -> tuple[DocumentImage, ReviewItem] | None:
     """A full image and its item, only while `reviewer` holds a live claim on the submission's item."""
     if not reviewer.is_authenticated:
         return None
@@ -96,7 +99,7 @@ def image_for_reviewer(*, reviewer, submission_pk: int, side: int) -> tuple[Docu
     return image, item
 
 
-def submissions_history(*, user, exclude_pk: int | None = None) -> QuerySet[DocumentSubmission]:
+def submissions_history(*, user: User, exclude_pk: int | None = None) -> QuerySet[DocumentSubmission]:
     """Every submission of `user` (for the reviewer), newest first."""
     qs = DocumentSubmission.objects.filter(user=user).select_related("kind", "decided_by__profile")
     if exclude_pk is not None:
@@ -104,7 +107,7 @@ def submissions_history(*, user, exclude_pk: int | None = None) -> QuerySet[Docu
     return qs.order_by("-created_at", "-pk")
 
 
-def identities_sharing_fingerprint(*, fingerprint: str, exclude_user) -> QuerySet[RealIdentity]:
+def identities_sharing_fingerprint(*, fingerprint: str, exclude_user: User | int) -> QuerySet[RealIdentity]:
     """Identities of other accounts with the same document number (its keyed hash), with their users."""
     return (RealIdentity.objects.filter(fingerprint=fingerprint).exclude(user=exclude_user)
             .select_related("user__profile").order_by("user_id", "-created_at"))
@@ -126,7 +129,7 @@ class PastAccount:
         return self.deletion is not None and self.deletion.erased_at is not None
 
 
-def identity_past_accounts(*, fingerprint: str, exclude_user) -> list[PastAccount]:
+def identity_past_accounts(*, fingerprint: str, exclude_user: User) -> list[PastAccount]:
     """Accounts of this identity (other than `exclude_user`) that were deleted or closed, with penalties and strikes.
 
     Five queries, whatever the number of accounts: what the document reviewer reads before deciding.
@@ -145,7 +148,8 @@ def identity_past_accounts(*, fingerprint: str, exclude_user) -> list[PastAccoun
                 and row.closure is None):
             row.closure = penalty
     for strike in Strike.objects.filter(user_id__in=user_ids).order_by("-created_at", "-pk"):
-        rows.setdefault(strike.user_id, PastAccount(user_id=strike.user_id)).strikes.append(strike)
+        # user_id__in above: never None here.
+        rows.setdefault(strike.user_id, PastAccount(user_id=strike.user_id)).strikes.append(strike)  # type: ignore[arg-type]
     for user_id, deletion in deletions.items():
         rows.setdefault(user_id, PastAccount(user_id=user_id)).deletion = deletion
     # Accounts that were only warned or restricted are already in the table of shared numbers.

@@ -1,7 +1,10 @@
 """Writes for document verification: submit, decide, withdraw (the image pipeline and the purge: images.py)."""
 
+from __future__ import annotations
+
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -27,6 +30,7 @@ from accounts.services import (
     identity_store,
     level_raise,
 )
+from core.storage import delete_private_files
 from moderation import audit
 from moderation.models import ItemStatus, ReviewItem
 from moderation.selectors import closure_user_ids
@@ -41,10 +45,12 @@ from .models import (
     DocumentKind,
     DocumentSubmission,
     SubmissionStatus,
-    delete_private_files,
 )
 from .numbers import number_validate
 from .tasks import process_submission_images
+
+if TYPE_CHECKING:
+    from core.images import Upload
 
 REVIEW_KIND = selectors.REVIEW_KIND
 
@@ -61,16 +67,17 @@ def side_field(side: int) -> str:
     return f"side_{side}"
 
 
-def _read_upload(upload, limit: int) -> bytes:
+def _read_upload(upload: Upload, limit: int) -> bytes:
     """At most `limit` bytes of an upload (bytes or a file), from its start."""
     if isinstance(upload, (bytes, bytearray, memoryview)):
         return bytes(upload[:limit])
     if hasattr(upload, "seek"):
         upload.seek(0)
-    return upload.read(limit)
+    data: bytes = upload.read(limit)
+    return data
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 
@@ -96,7 +103,7 @@ def submission_refusal(*, user: User) -> str:
 
 
 def submission_create(*, user: User, kind: DocumentKind, real_name: str, document_number: str,
-                      uploads: Sequence) -> DocumentSubmission:
+                      uploads: Sequence[Upload]) -> DocumentSubmission:
     """Store the identity claim and the raw uploads (status processing); the image task runs after commit.
 
     Asks: accounts.policy restrictions and identity checks (moderation.restrictions: a banned identity is refused).

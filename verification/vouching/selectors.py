@@ -3,9 +3,12 @@
 Each function costs a constant number of queries, whatever the number of friends or requests.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -62,7 +65,7 @@ class FriendEligibility:
         return [r.code for r in self.reasons]
 
 
-def _count(qs: QuerySet[VouchRequest]) -> Subquery:
+def _count(qs: QuerySet[VouchRequest]) -> Coalesce:
     """A correlated COUNT of `qs` per voucher, 0 when none (no query of its own)."""
     counted = qs.filter(voucher=OuterRef("pk")).order_by().values("voucher").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
@@ -72,7 +75,8 @@ def _day(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
 
 
-def _reasons(user: User, *, friends_since, open_count: int, period_count: int, right_lost: bool, now) -> list[Reason]:
+def _reasons(user: User, *, friends_since: datetime | None, open_count: int, period_count: int, right_lost: bool,
+             now: datetime) -> list[Reason]:
     """The rules of DOMAIN.md §2 for one friend, each with the reason the applicant reads."""
     reasons: list[Reason] = []
     if user.level < Level.VERIFIED:
@@ -151,8 +155,9 @@ def voucher_eligibility(applicant: User, *, only_ids: Iterable[int] | None = Non
     )
     if only_ids is not None:
         friends = friends.filter(pk__in=list(only_ids))
-    friends = _with_policy_state(friends)
+    friends = _with_policy_state(friends)  # type: ignore[assignment]  # the prefetch keeps the annotations
     rows = []
+    friend: Any  # a User with the annotations above (and friends_of's friends_since)
     for friend in friends:
         rows.append(FriendEligibility(user=friend, friends_since=friend.friends_since, reasons=_reasons(
             friend, friends_since=friend.friends_since, open_count=friend.open_vouches,

@@ -5,10 +5,14 @@ review queue takes them in), checks, changes, and records in the audit log in on
 Decisions by moderators and the false-identity cascade live in accountability.py.
 """
 
+from __future__ import annotations
+
 import ipaddress
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -65,10 +69,11 @@ class IdentityRefused(Exception):
 
 
 def max_asked() -> int:
-    return settings.VOUCH_REQUIRED * MAX_ASKED_FACTOR
+    required: int = settings.VOUCH_REQUIRED
+    return required * MAX_ASKED_FACTOR
 
 
-def _in_language_of(user: User):
+def _in_language_of(user: User) -> translation.override:
     return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
 
 
@@ -91,7 +96,7 @@ def ip_fingerprint(ip: str | None) -> str:
     return crypto.fingerprint(address.compressed, purpose="vouch-ip")
 
 
-def device_id_valid(value: str | None) -> bool:
+def device_id_valid(value: str | None) -> TypeGuard[str]:
     """Whether a device cookie looks like one we set (anything else is replaced, never trusted)."""
     return bool(value and _DEVICE_ID.match(value))
 
@@ -161,7 +166,7 @@ def _closed_identity_message() -> str:
     return _("This identity cannot be confirmed by friends. Please verify with an identity document instead.")
 
 
-def _ineligible_message(rows, missing: int) -> str:
+def _ineligible_message(rows: Iterable[selectors.FriendEligibility], missing: int) -> str:
     parts = [f"{row.user.display_name}: {' '.join(r.text for r in row.reasons)}" for row in rows if not row.eligible]
     if missing:
         parts.append(ngettext("%(n)d person you chose is not your friend.",
@@ -170,7 +175,7 @@ def _ineligible_message(rows, missing: int) -> str:
 
 
 def vouch_case_create(*, applicant: User, kind: DocumentKind, real_name: str, document_number: str,
-                      voucher_ids, ip: str | None = None, device_id: str = "") -> VouchCase:
+                      voucher_ids: Iterable[int], ip: str | None = None, device_id: str = "") -> VouchCase:
     """Store the identity claim and ask the chosen friends; each is told by notification.
 
     Asks: accounts.policy restrictions and identity checks (moderation.restrictions: a banned identity is refused).
@@ -236,11 +241,11 @@ def vouch_case_create(*, applicant: User, kind: DocumentKind, real_name: str, do
 
 # --- Answers from friends ----------------------------------------------------------
 
-def _flag(code: str, text: str, users) -> dict:
+def _flag(code: str, text: str, users: Iterable[int]) -> dict[str, Any]:
     return {"code": code, "text": str(text), "users": sorted(set(users))}
 
 
-def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[dict]:
+def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """What a moderator must look at before this case may be granted (empty when nothing is suspicious).
 
     Stored in English (the record); the review page shows each flag translated by its code.
@@ -250,7 +255,7 @@ def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[di
     confirmed = [r for r in requests if r.status == VouchRequestStatus.CONFIRMED]
     voucher_ids = [r.voucher_id for r in confirmed]
     members = [case.applicant_id, *voucher_ids]
-    flags: list[dict] = []
+    flags: list[dict[str, Any]] = []
     with translation.override("en"):
         unknown = [r.voucher_id for r in requests if r.status == VouchRequestStatus.UNKNOWN]
         if unknown:
@@ -298,7 +303,7 @@ def vouch_risk_flags(case: VouchCase, *, now: datetime | None = None) -> list[di
     return flags
 
 
-def case_to_review(case: VouchCase, *, flags: list[dict], actor=None) -> VouchCase:
+def case_to_review(case: VouchCase, *, flags: list[dict[str, Any]], actor: User | None = None) -> VouchCase:
     """Send a locked case to the moderators' queue instead of (or out of) the waiting period."""
     case.transition(to=VouchCaseStatus.REVIEW)
     case.challenge_ends_at = None
@@ -538,7 +543,7 @@ def vouch_requests_expire_for(*, case_id: int, now: datetime | None = None) -> i
     return expired
 
 
-def vouch_cases_tick(*, now: datetime | None = None) -> dict:
+def vouch_cases_tick(*, now: datetime | None = None) -> dict[str, int]:
     """Every few minutes (beat): expire old requests, end cases that cannot finish, grant after the window."""
     now = now or timezone.now()
     expiring = sorted(set(VouchRequest.objects.filter(status=VouchRequestStatus.PENDING, expires_at__lte=now)

@@ -12,7 +12,7 @@ from core import wiring
 class Command(BaseCommand):
     help = "List every extension point (rules, checks, review kinds, targets, hooks, erasers) and what is registered."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         for point in wiring.extension_points():
             self.stdout.write(self.style.MIGRATE_HEADING(point.name))
             self.stdout.write(f"  {point.description}")
