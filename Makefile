@@ -48,7 +48,7 @@ coverage: install messages
 
 # Refresh the catalogue after changing strings (needs GNU gettext), then fill in zh_Hans.
 makemessages: install
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) var
