@@ -28,19 +28,12 @@ class DocumentKindAdmin(admin.ModelAdmin):
         return obj is None or not obj.submissions.exists()
 
 
-class DocumentImageInline(admin.TabularInline):
+class DocumentImageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DocumentImage
     # The file fields are left out: document images are seen only by a reviewer holding the claim.
     fields = ["side", "content_type", "width", "height", "sha256", "processed_at", "purged_at"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DocumentSubmission)

@@ -10,19 +10,12 @@ from core.admin import ReadOnlyAdminMixin
 from .models import VouchCase, VouchCaseStatus, VoucherStrike, VouchRequest
 
 
-class VouchRequestInline(admin.TabularInline):
+class VouchRequestInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = VouchRequest
     fk_name = "case"
     fields = ["voucher", "status", "created_at", "expires_at", "decided_at"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(VouchCase)
